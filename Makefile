@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_GYP := node $(shell dirname $$(readlink -f $$(which npm)))/../node_modules/node-gyp/bin/node-gyp.js
 MOCHA := node_modules/.bin/mocha
 APT_PACKAGES := iproute2 nftables iperf3 irtt tcpdump tshark python3-scapy python3-dissononce \
-	zstd lz4 prometheus openvpn wireguard-tools procps psmisc build-essential python3
+	zstd lz4 prometheus openvpn wireguard-tools wireguard-go flent procps psmisc build-essential python3
 
 .PHONY: all setup deps native build test test-unit test-integration demo bench bench-io install clean lab-down
 
