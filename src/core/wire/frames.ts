@@ -29,6 +29,12 @@ export interface DataFrame {
   pathId: number;
   /** Per-path sequence number (per direction and path, from 1, +1 per datagram sent on it). */
   pathSeq: number;
+  /**
+   * Global seq of the previous data packet sent on this path (0 if none). With
+   * pathSeq it tells the receiver exactly which global seq a per-path gap was,
+   * so a loss is proven after one packet time instead of a timeout.
+   */
+  prevSeq: number;
   /** Flow id (hash of the inner 5-tuple), used for per-flow reordering. */
   flow: number;
   /** DataFlags bits. */
