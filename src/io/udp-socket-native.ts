@@ -1,0 +1,190 @@
+/**
+ * PathSocket on the native addon: recvmmsg driven by uv_poll (one JS
+ * callback per batch, payloads and source addresses in preallocated slabs)
+ * and sendmmsg (one JS->C crossing per batch). No object is created per
+ * datagram except the payload view.
+ */
+import * as fs from 'fs';
+import { constants } from 'os';
+import { BraidError } from '../errors';
+import { log } from '../log';
+import { errnoName, NAME_SLOT, native, READER_UDP, type ReaderHandle } from './native';
+import { SockAddr } from './sock-addr';
+import type { PathSocket, PathSocketOptions, PathSocketStats, RecvBatch, RecvBatchHandler } from './udp-socket';
+
+/** Larger than any UDP payload, so a datagram is never truncated. */
+const SLOT = 65536;
+const DEFAULT_BATCH = 64;
+const { EAGAIN, ENOBUFS } = constants.errno;
+
+class NativeRecvBatch implements RecvBatch {
+  count = 0;
+  readonly payloads: Buffer[] = [];
+  constructor(private readonly names: Buffer) {}
+
+  sourceIs(i: number, addr: SockAddr): boolean {
+    return addr.matchesRaw(this.names, i * NAME_SLOT);
+  }
+
+  source(i: number): SockAddr {
+    return SockAddr.fromRaw(this.names.subarray(i * NAME_SLOT, (i + 1) * NAME_SLOT));
+  }
+}
+
+export class NativePathSocket implements PathSocket {
+  readonly impl = 'native' as const;
+  readonly family: 4 | 6;
+  readonly fd: number;
+  lastSendError: string | null = null;
+  onError: ((err: BraidError) => void) | null = null;
+
+  private readonly counters: PathSocketStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txDrops: 0, txErrors: 0 };
+  private readonly maxBatch: number;
+  private slab: Buffer | null = null;
+  private readonly lengths: Int32Array;
+  private readonly names: Buffer;
+  private readonly readerInfo = new Int32Array(2);
+  private readonly batch: NativeRecvBatch;
+  private readonly sendOut = new Int32Array(4);
+  private readonly rawDests: Uint8Array[] = [];
+  private reader: ReaderHandle | null = null;
+  private onBatch: RecvBatchHandler | null = null;
+  private connected = false;
+  private closed = false;
+
+  constructor(fd: number, opts: PathSocketOptions) {
+    this.fd = fd;
+    this.family = opts.family;
+    const maxBatch = opts.maxBatch ?? DEFAULT_BATCH;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1024) {
+      fs.closeSync(fd);
+      throw new BraidError('BRAID_ERR_CONFIG', `maxBatch must be an integer in 1..1024, got ${maxBatch}`);
+    }
+    this.maxBatch = maxBatch;
+    this.lengths = new Int32Array(maxBatch);
+    this.names = Buffer.alloc(maxBatch * NAME_SLOT);
+    this.batch = new NativeRecvBatch(this.names);
+  }
+
+  get stats(): PathSocketStats {
+    this.counters.rxErrors = this.readerInfo[0];
+    return this.counters;
+  }
+
+  localPort(): number {
+    return this.localAddress().port;
+  }
+
+  localAddress(): SockAddr {
+    return SockAddr.fromRaw(native().udpSockname(this.fd));
+  }
+
+  connect(peer: SockAddr): void {
+    try {
+      native().udpConnect(this.fd, peer.raw);
+    } catch (err) {
+      throw new BraidError('BRAID_ERR_SYSTEM', `connect path socket to ${peer.key}: ${(err as Error).message}`, { cause: err });
+    }
+    this.connected = true;
+  }
+
+  startReceiving(onBatch: RecvBatchHandler): void {
+    if (this.closed) throw new BraidError('BRAID_ERR_USAGE', 'path socket is closed');
+    this.stopReceiving();
+    // Pages of the slab are committed only where datagrams land.
+    if (!this.slab) this.slab = Buffer.allocUnsafe(SLOT * this.maxBatch);
+    this.onBatch = onBatch;
+    this.reader = native().readerStart(
+      READER_UDP, this.fd, this.maxBatch, SLOT, this.slab, this.lengths, this.names, this.readerInfo, this.handleReady,
+    );
+  }
+
+  stopReceiving(): void {
+    if (!this.reader) return;
+    native().readerStop(this.reader);
+    this.reader = null;
+    this.onBatch = null;
+  }
+
+  send(packet: Uint8Array, to?: SockAddr): boolean {
+    if (!this.canSend(to, 1)) return false;
+    const err = native().udpSend(this.fd, packet, to ? to.raw : null);
+    if (err === 0) {
+      this.counters.txPackets++;
+      return true;
+    }
+    if (err === EAGAIN || err === ENOBUFS) this.counters.txDrops++;
+    else this.counters.txErrors++;
+    this.lastSendError = errnoName(err);
+    return false;
+  }
+
+  sendBatch(packets: Uint8Array[], count: number, to?: SockAddr): number {
+    count = Math.min(count, packets.length);
+    if (count <= 0 || !this.canSend(to, count)) return 0;
+    native().udpSendBatch(this.fd, packets, count, to ? to.raw : null, null, this.sendOut);
+    return this.account();
+  }
+
+  sendBatchTo(packets: Uint8Array[], dests: SockAddr[], count: number): number {
+    count = Math.min(count, packets.length, dests.length);
+    if (count <= 0 || this.closed) return 0;
+    const raws = this.rawDests;
+    for (let i = 0; i < count; i++) raws[i] = dests[i].raw;
+    native().udpSendBatch(this.fd, packets, count, null, raws, this.sendOut);
+    return this.account();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.stopReceiving();
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+
+  private canSend(to: SockAddr | undefined, count: number): boolean {
+    if (this.closed) {
+      this.counters.txDrops += count;
+      return false;
+    }
+    if (!to && !this.connected) {
+      throw new BraidError('BRAID_ERR_USAGE', 'path socket send without a destination: pass one or connect() first');
+    }
+    return true;
+  }
+
+  private account(): number {
+    const out = this.sendOut;
+    this.counters.txPackets += out[0];
+    this.counters.txDrops += out[1];
+    this.counters.txErrors += out[2];
+    if (out[1] + out[2] > 0) this.lastSendError = errnoName(out[3]);
+    return out[0];
+  }
+
+  /** Called by C once per wake-up with the number of datagrams in the slab (or -errno). */
+  private readonly handleReady = (count: number): void => {
+    if (count < 0) {
+      this.stopReceiving();
+      const err = new BraidError('BRAID_ERR_SYSTEM', `path socket receive failed (${errnoName(-count)}); restart the path`);
+      if (this.onError) this.onError(err);
+      else log('warn', 'path_socket_receive_failed', { errno: errnoName(-count) });
+      return;
+    }
+    const slab = this.slab as Buffer;
+    const lengths = this.lengths;
+    const payloads = this.batch.payloads;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const start = i * SLOT;
+      const len = lengths[i];
+      payloads[i] = slab.subarray(start, start + len);
+      bytes += len;
+    }
+    this.counters.rxPackets += count;
+    this.counters.rxBytes += bytes;
+    this.batch.count = count;
+    const onBatch = this.onBatch;
+    if (onBatch) onBatch(this.batch);
+  };
+}
