@@ -1,0 +1,134 @@
+/**
+ * One snapshot of a running endpoint: what `braid status` prints, what the
+ * control socket returns as JSON, and what /metrics exports. The daemon builds
+ * it on demand (once per scrape or status request) from the counters its data
+ * plane keeps in typed arrays; nothing here is touched per packet.
+ *
+ * Units are base units: seconds, bytes, bytes per second, ratios 0..1.
+ * Counters (`...Total`, `txBytes`, ...) only ever grow for the life of the process.
+ */
+
+export const PATH_STATES = ['probing', 'up', 'down'] as const;
+/** probing: proving it belongs to the session / measuring; up: carries data; down: no feedback, routed around. */
+export type PathState = (typeof PATH_STATES)[number];
+
+export interface PathStatus {
+  name: string;
+  /** Local interface (null if bound by source address only). */
+  interface: string | null;
+  /** "address:port" of the local socket, "" if not bound yet. */
+  localAddress: string;
+  /** "address:port" of the far end of this path. */
+  remoteAddress: string;
+  backup: boolean;
+  state: PathState;
+  /** Transitions into each state since start (failovers = stateChanges.down). */
+  stateChanges: Record<PathState, number>;
+  /** Smoothed RTT; null until measured. */
+  rttSeconds: number | null;
+  /** RTT variation (jitter); null until measured. */
+  rttVarSeconds: number | null;
+  minRttSeconds: number | null;
+  /** Recent loss ratio 0..1. */
+  lossRatio: number;
+  /** Estimated sending capacity, bytes per second (0 while unknown). */
+  estimatedRateBytesPerSecond: number;
+  /** Path MTU (datagram size), null while unknown. */
+  mtuBytes: number | null;
+  inFlightBytes: number;
+  /** Fraction of tunnel packets the scheduler put on this path recently, 0..1. */
+  schedulerShare: number;
+  txBytes: number;
+  rxBytes: number;
+  txPackets: number;
+  rxPackets: number;
+  lostPackets: number;
+  /** Packets first sent on this path and sent again on another one. */
+  reinjectedPackets: number;
+}
+
+export interface SessionStatus {
+  /** Peer name from the config. */
+  peer: string;
+  /** The peer's current outer address ("address:port"), "" if none. */
+  endpoint: string;
+  established: boolean;
+  /** Seconds since the current session keys were made (0 if none). */
+  ageSeconds: number;
+  /** UNIX time of the last completed handshake, null if never. */
+  lastHandshakeTimestampSeconds: number | null;
+}
+
+/** A histogram as plain numbers: counts per bucket (not cumulative). */
+export interface HistogramSnapshot {
+  /** Upper bounds in base units, ascending, without +Inf. */
+  bounds: number[];
+  /** counts[i] = observations in (bounds[i-1], bounds[i]]; counts[bounds.length] = above the last bound. */
+  counts: number[];
+  /** Sum of all observations, base units. */
+  sum: number;
+}
+
+export interface TunnelStatus {
+  /** Inner (TUN side) traffic. */
+  txBytes: number;
+  rxBytes: number;
+  txPackets: number;
+  rxPackets: number;
+  reorderBufferPackets: number;
+  reorderBufferBytes: number;
+  /** How long delivered packets waited in the reorder buffer, seconds. */
+  reorderHold: HistogramSnapshot;
+  /** Packets released because the hold time ran out (the hole was given up). */
+  reorderTimeouts: number;
+  /** Packets released early because the buffer was full. */
+  reorderOverflows: number;
+  duplicatePacketsReceived: number;
+  reinjectedPackets: number;
+  reinjectedBytes: number;
+  /** Dropped packets by reason (e.g. auth, replay, short, unknown-session, no-route, queue-full). */
+  drops: Record<string, number>;
+}
+
+export interface ReStatus {
+  /** Payload bytes given to the encoder / bytes it produced (input/output = savings). */
+  inputBytes: number;
+  outputBytes: number;
+  hits: number;
+  misses: number;
+  cacheBytes: number;
+}
+
+export interface UserStatus {
+  name: string;
+  class: 'normal' | 'priority';
+  txBytes: number;
+  rxBytes: number;
+  droppedPackets: number;
+}
+
+export interface EndpointStatus {
+  endpoint: {
+    name: string;
+    role: 'edge' | 'gateway';
+    version: string;
+    namespace: string;
+    pid: number;
+    uptimeSeconds: number;
+  };
+  scheduler: {
+    name: string;
+    /** Names accepted by set-scheduler. */
+    available: string[];
+  };
+  paths: PathStatus[];
+  /** One per peer: the gateway for an edge, every configured peer for a gateway. */
+  sessions: SessionStatus[];
+  /** Handshakes by result (e.g. ok, failed, timeout, rate-limited). */
+  handshakes: Record<string, number>;
+  tunnel: TunnelStatus;
+  /** null when redundancy elimination is off. */
+  re: ReStatus | null;
+  /** Every user the endpoint tracks; /metrics labels only a bounded set of them. */
+  users: UserStatus[];
+}
