@@ -1,0 +1,58 @@
+/**
+ * Everything the endpoint knows about one peer: its up to three transport
+ * sessions and its handshake in progress.
+ *
+ * Why three sessions (as in WireGuard): `current` seals outgoing datagrams;
+ * `previous` still opens datagrams sealed before a switch, so a rekey loses
+ * nothing that was in flight; `next` is a responder's new session, unused
+ * for sending until the initiator proves it has the keys by sending on it.
+ */
+import type { InitiatorHandshake } from './noise';
+import type { TransportSession } from './transport-session';
+
+export interface PendingInitiation {
+  localIndex: number;
+  handshake: InitiatorHandshake;
+  /** The datagram, kept so `connect` can send it again on a new path. */
+  datagram: Uint8Array;
+  sentAt: number;
+}
+
+export class PeerState {
+  current: TransportSession | null = null;
+  previous: TransportSession | null = null;
+  next: TransportSession | null = null;
+  /** When `previous` stops opening datagrams. */
+  previousUntil = 0;
+
+  pending: PendingInitiation | null = null;
+  /** Retries since the last success (backoff exponent). */
+  attempts = 0;
+  retryAt = Infinity;
+  /** When an unrequested rekey stops retrying. */
+  giveUpAt = Infinity;
+  /** Someone called connect(): keep retrying until a session is up. */
+  wanted = false;
+  /** Sending reached rekeyAfterMessages: start a handshake at the next timeout. */
+  rekeyRequested = false;
+
+  /** Greatest initiation timestamp accepted from this peer (replay protection), µs since the epoch. */
+  lastTimestampUs = -1;
+  /** Greatest timestamp we sent, so ours strictly increase even within one clock tick. */
+  lastSentTimestampUs = -1;
+  lastInitiationAt = -Infinity;
+
+  /** Sessions established with this peer, and how many replaced an earlier one. */
+  sessions = 0;
+  rekeys = 0;
+  lastHandshakeAt = -Infinity;
+  lastReceiveAt = -Infinity;
+
+  constructor(
+    readonly id: number,
+    readonly publicKey: Uint8Array,
+    readonly name: string,
+    /** mac1 key for messages we send to this peer. */
+    readonly mac1Key: Uint8Array,
+  ) {}
+}
