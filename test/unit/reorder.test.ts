@@ -105,6 +105,28 @@ for (const withFlowPrev of [true, false]) {
       expect(rb.heldPackets).to.equal(0);
     });
 
+    it('proves a burst of losses on one path once the other path has filled the interval', () => {
+      const rb = make();
+      const tx = new Sender(withFlowPrev);
+      const sent: ReorderFrame[] = [];
+      for (let i = 0; i < 10; i++) sent.push(tx.send(i * 0.1, (i % 2) + 1, 7)); // odd seqs on path 1, even on path 2
+      const bySeq = (s: number): ReorderFrame => sent[s - 1];
+      // Path 1 loses 3, 5 and 7 (pathSeq 2..4); 9 arrives first, then the slow path 2.
+      rb.push(10, bySeq(1));
+      rb.push(10.9, bySeq(9));
+      expect(seqs(drain(rb))).to.deep.equal([1]);
+      expect(rb.counters.lossProven).to.equal(1); // only 7 is named by prevSeq so far
+      rb.push(30, bySeq(2));
+      rb.push(30.2, bySeq(4));
+      expect(seqs(drain(rb))).to.deep.equal([2]); // 3 is not proven yet: 6 might be it
+      rb.push(30.4, bySeq(6)); // now 2..6 can only be missing 3 and 5, both path 1's
+      expect(seqs(drain(rb))).to.deep.equal([4, 6]);
+      rb.push(30.6, bySeq(8));
+      expect(seqs(drain(rb))).to.deep.equal([8, 9]);
+      expect(rb.counters.lossProven).to.equal(3);
+      expect(rb.counters.releasedByTimeout).to.equal(0);
+    });
+
     it('waits at most the hold bound for a hole it cannot prove lost', () => {
       const rb = make({ minHoldMs: 5, maxHoldMs: 250 });
       const tx = new Sender(withFlowPrev);

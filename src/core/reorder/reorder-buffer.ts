@@ -22,6 +22,7 @@ import { DataFlags, type DataFrame } from '../wire/frames';
 import { FlowQueue } from './flow-queue';
 import { HoldBound, defaultHoldBoundOptions, type HoldBoundOptions } from './hold-bound';
 import { HoldHistogram } from './hold-histogram';
+import { PathGaps } from './path-gaps';
 import { SeqState, SeqWindow } from './seq-window';
 
 /** A data frame as the reorder buffer reads it: `flowPrevSeq` is optional until the wire carries it. */
@@ -99,6 +100,7 @@ export class ReorderBuffer {
   readonly holdBound: HoldBound;
 
   private readonly window: SeqWindow;
+  private readonly gaps = new PathGaps();
   private readonly flows = new Map<number, FlowQueue>();
   /** Flows with held packets. */
   private readonly holding: FlowQueue[] = [];
@@ -148,7 +150,12 @@ export class ReorderBuffer {
     }
     this.holdBound.onSample(now, frame.pathId, frame.sendTimeUs);
     if (seq > this.window.highest) this.advanceWindow(now, seq);
-    this.proveLoss(now, frame.prevSeq);
+    if (frame.prevSeq !== seq) this.proveLoss(now, frame.prevSeq);
+    if (this.gaps.onArrival(now, this.window, frame.pathId, frame.pathSeq, seq, frame.prevSeq, 2 * this.options.maxHoldMs) > 0) {
+      const lost = this.gaps.provenLost();
+      for (let i = 0; i < lost.length; i++) this.onLossProven(lost[i]);
+      this.afterResolved(now);
+    }
 
     const state = this.window.state(seq);
     if (state === SeqState.OLD) {
@@ -254,6 +261,7 @@ export class ReorderBuffer {
   /** A path closed: its delay no longer counts in the hold bound. */
   onPathClosed(pathId: number): void {
     this.holdBound.removePath(pathId);
+    this.gaps.removePath(pathId);
   }
 
   // --- internals ---
@@ -263,16 +271,21 @@ export class ReorderBuffer {
     if (!(prevSeq >= 1) || prevSeq > this.window.highest) return;
     if (this.window.state(prevSeq) !== SeqState.UNKNOWN) return;
     this.window.set(prevSeq, SeqState.LOST);
+    this.onLossProven(prevSeq);
+    this.afterResolved(now);
+  }
+
+  /** `seq` was just marked LOST: count it and wake what waited for it. */
+  private onLossProven(seq: number): void {
     this.counters.lossProven++;
-    const waiter = this.window.waiter(prevSeq);
+    const waiter = this.window.waiter(seq);
     if (waiter >= 0) {
       this.counters.releasedByLossProof++;
-      this.window.clearWaiter(prevSeq);
+      this.window.clearWaiter(seq);
       this.wakes.push(waiter);
-    } else if (this.heldPacketCount > 0 && prevSeq === this.floor + 1) {
+    } else if (this.heldPacketCount > 0 && seq === this.floor + 1) {
       this.counters.releasedByLossProof++;
     }
-    this.afterResolved(now);
   }
 
   /** A seq became resolved: move the floor and drain what that unblocked. */
