@@ -156,7 +156,7 @@ function tunOpenError(err: unknown, name: string, multiQueue: boolean): BraidErr
     case 'ENOENT':
       return new BraidError('BRAID_ERR_SYSTEM', `${what}: /dev/net/tun is missing; load the tun module (modprobe tun)`, { cause: err });
     case 'EBUSY':
-      return new BraidError('BRAID_ERR_ADDRESS_IN_USE', `${what}: it is attached to another process; stop that process or pick another name`, { cause: err });
+      return new BraidError('BRAID_ERR_ADDRESS_IN_USE', `${what}: it is already attached (another braid running?); stop the other user or pick another name`, { cause: err });
     case 'EINVAL':
       return new BraidError(
         'BRAID_ERR_CONFIG',

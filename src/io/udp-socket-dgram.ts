@@ -8,6 +8,7 @@
 import * as dgram from 'dgram';
 import { BraidError } from '../errors';
 import { log } from '../log';
+import { native } from './native';
 import { SockAddr } from './sock-addr';
 import type { PathSocket, PathSocketOptions, PathSocketStats, RecvBatch, RecvBatchHandler } from './udp-socket';
 
@@ -39,9 +40,7 @@ export class DgramPathSocket implements PathSocket {
   private readonly socket: dgram.Socket;
   private readonly batch = new DgramRecvBatch();
   private onBatch: RecvBatchHandler | null = null;
-  /** The connected peer; dgram connects asynchronously, so until it has, sends name the peer explicitly. */
   private peer: SockAddr | null = null;
-  private peerConnected = false;
   private closed = false;
 
   constructor(fd: number, opts: PathSocketOptions) {
@@ -62,12 +61,18 @@ export class DgramPathSocket implements PathSocket {
     return SockAddr.of(a.address, a.port);
   }
 
+  /**
+   * Connects the fd itself (the kernel then filters sources) but keeps naming
+   * the peer on each send: dgram's own connect() is asynchronous and silently
+   * loses sends issued while it completes.
+   */
   connect(peer: SockAddr): void {
+    try {
+      native().udpConnect(this.fd, peer.raw);
+    } catch (err) {
+      throw new BraidError('BRAID_ERR_SYSTEM', `connect path socket to ${peer.key}: ${(err as Error).message}`, { cause: err });
+    }
     this.peer = peer;
-    this.peerConnected = false;
-    this.socket.connect(peer.port, peer.address, () => {
-      if (this.peer === peer) this.peerConnected = true;
-    });
   }
 
   startReceiving(onBatch: RecvBatchHandler): void {
@@ -86,14 +91,7 @@ export class DgramPathSocket implements PathSocket {
     }
     const dest = to ?? this.peer;
     if (!dest) throw new BraidError('BRAID_ERR_USAGE', 'path socket send without a destination: pass one or connect() first');
-    if (!this.peerConnected) this.socket.send(packet, dest.port, dest.address);
-    else if (dest === this.peer || dest.equals(this.peer as SockAddr)) this.socket.send(packet);
-    else {
-      // A connected dgram socket cannot send elsewhere (the native one can).
-      this.stats.txErrors++;
-      this.lastSendError = 'EISCONN';
-      return false;
-    }
+    this.socket.send(packet, dest.port, dest.address);
     this.stats.txPackets++; // errors arrive later as 'error' events and are counted there
     return true;
   }

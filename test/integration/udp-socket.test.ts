@@ -1,0 +1,242 @@
+/**
+ * Path sockets against the real kernel: batched receive with the right
+ * source addresses, batched sends, interface binding and marks that beat the
+ * routing table, DF for path MTU probing, and the one-line errors.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as path from 'path';
+import { BraidError } from '../../src/errors';
+import { ipBatch, linkCounter, netnsAdd, netnsDelete } from '../../src/io/ip';
+import { SockAddr } from '../../src/io/sock-addr';
+import { openPathSocket, PATH_SOCKET_IMPLS, type PathSocket, type RecvBatch } from '../../src/io/udp-socket';
+import { runIoChild } from './io-child';
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function payloads(prefix: string, n: number, size = 200): Buffer[] {
+  return Array.from({ length: n }, (_, i) => {
+    const b = Buffer.alloc(size, 0x2e);
+    b.write(`${prefix}${i}`);
+    return b;
+  });
+}
+
+interface Received {
+  src: string;
+  data: string;
+  fromA: boolean;
+}
+
+for (const impl of PATH_SOCKET_IMPLS) {
+  describe(`PathSocket '${impl}' on loopback`, () => {
+    let sockets: PathSocket[] = [];
+    const open = (...args: Parameters<typeof openPathSocket>): PathSocket => {
+      const s = openPathSocket(args[0], args[1] ?? impl);
+      sockets.push(s);
+      return s;
+    };
+    afterEach(() => {
+      for (const s of sockets) s.close();
+      sockets = [];
+    });
+
+    for (const family of [4, 6] as const) {
+      const lo = family === 4 ? '127.0.0.1' : '::1';
+
+      it(`IPv${family}: receives batches with each datagram's payload and source`, async () => {
+        const rx = open({ family, address: lo, rcvbuf: 1 << 20 });
+        const a = open({ family, address: lo });
+        const b = open({ family, address: lo });
+        const rxAddr = SockAddr.of(lo, rx.localPort());
+        const aAddr = SockAddr.of(lo, a.localPort());
+        const got: Received[] = [];
+        let batches = 0;
+        rx.startReceiving((batch: RecvBatch) => {
+          batches++;
+          for (let i = 0; i < batch.count; i++) {
+            const data = batch.payloads[i].toString('latin1').replace(/\.+$/, '');
+            got.push({ src: batch.source(i).key, data, fromA: batch.sourceIs(i, aAddr) });
+          }
+        });
+        expect(a.sendBatch(payloads('a', 50), 50, rxAddr)).to.equal(50);
+        b.connect(rxAddr);
+        expect(b.sendBatch(payloads('b', 50), 50)).to.equal(50);
+        expect(b.send(Buffer.from('b-single'))).to.equal(true);
+        await until(() => got.length >= 101, 5000, '101 datagrams');
+
+        const want = [...payloads('a', 50), ...payloads('b', 50)].map((p) => p.toString('latin1').replace(/\.+$/, ''));
+        expect(got.map((g) => g.data).sort()).to.deep.equal([...want, 'b-single'].sort());
+        for (const g of got) {
+          const fromA = g.data.startsWith('a');
+          expect(g.src).to.equal((fromA ? aAddr : SockAddr.of(lo, b.localPort())).key);
+          expect(g.fromA).to.equal(fromA);
+        }
+        expect(rx.stats.rxPackets).to.equal(101);
+        if (impl === 'native') expect(batches).to.be.below(101); // really batched
+      });
+
+      it(`IPv${family}: sendBatchTo delivers each datagram to its own destination`, async () => {
+        const rx1 = open({ family, address: lo });
+        const rx2 = open({ family, address: lo });
+        const tx = open({ family, address: lo });
+        const counts = [0, 0];
+        const wrong: string[] = [];
+        rx1.startReceiving((batch) => {
+          for (let i = 0; i < batch.count; i++) (batch.payloads[i][0] === 0x31 ? counts[0]++ : wrong.push('rx1'));
+        });
+        rx2.startReceiving((batch) => {
+          for (let i = 0; i < batch.count; i++) (batch.payloads[i][0] === 0x32 ? counts[1]++ : wrong.push('rx2'));
+        });
+        const d1 = SockAddr.of(lo, rx1.localPort());
+        const d2 = SockAddr.of(lo, rx2.localPort());
+        const pkts = Array.from({ length: 40 }, (_, i) => Buffer.from(i % 2 ? '2' : '1'));
+        const dests = pkts.map((_, i) => (i % 2 ? d2 : d1));
+        expect(tx.sendBatchTo(pkts, dests, 40)).to.equal(40);
+        await until(() => counts[0] + counts[1] >= 40, 5000, '40 datagrams');
+        expect(counts).to.deep.equal([20, 20]);
+        expect(wrong).to.deep.equal([]);
+        expect(tx.stats.txPackets).to.equal(40);
+      });
+    }
+
+    it('keeps receiving on a connected socket after an ICMP port unreachable', async () => {
+      const probe = open({ family: 4, address: '127.0.0.1' });
+      const port = probe.localPort();
+      probe.close(); // nothing listens on `port` now
+      const s = open({ family: 4, address: '127.0.0.1' });
+      const got: string[] = [];
+      s.startReceiving((batch) => {
+        for (let i = 0; i < batch.count; i++) got.push(batch.payloads[i].toString());
+      });
+      s.connect(SockAddr.of('127.0.0.1', port));
+      s.send(Buffer.from('into the void'));
+      await until(() => s.stats.rxErrors >= 1, 5000, 'the ICMP error to be noticed');
+      const peer = open({ family: 4, address: '127.0.0.1', port });
+      peer.send(Buffer.from('hello again'), SockAddr.of('127.0.0.1', s.localPort()));
+      await until(() => got.length >= 1, 5000, 'a datagram after the error');
+      expect(got).to.deep.equal(['hello again']);
+    });
+
+    it('names an unknown interface in a one-line error', () => {
+      let err: unknown;
+      try {
+        open({ family: 4, device: 'wlan9' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(BraidError);
+      expect((err as BraidError).code).to.equal('BRAID_ERR_NO_INTERFACE');
+      expect((err as BraidError).message).to.match(/no such interface 'wlan9'/);
+      expect((err as BraidError).message).to.not.include('\n');
+    });
+
+    it('reports a port already in use', () => {
+      const a = open({ family: 4, address: '127.0.0.1' });
+      expect(() => open({ family: 4, address: '127.0.0.1', port: a.localPort() })).to.throw(BraidError, /address already in use/);
+    });
+  });
+}
+
+describe('PathSocket without privilege', () => {
+  it('says it needs root or CAP_NET_ADMIN when setting a mark', () => {
+    // Root with an empty capability bounding set cannot set SO_MARK.
+    const mod = path.join(__dirname, '..', '..', 'src', 'io', 'udp-socket.js');
+    const script = `try { require(${JSON.stringify(mod)}).openPathSocket({ family: 4, mark: 0x42 }); console.log('opened'); }
+      catch (e) { console.log(e.code + ' ' + e.message); }`;
+    const r = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', process.execPath, '-e', script], { encoding: 'utf8' });
+    expect(r.stdout.trim()).to.match(/^BRAID_ERR_PERMISSION .*needs root or CAP_NET_ADMIN$/);
+  });
+});
+
+/**
+ * ns "main" reaches 10.61.9.9 (on lo of ns "peer") over veth A (main table,
+ * preferred) or veth B (higher metric; also table 100 for fwmark 0x42).
+ */
+describe('PathSocket interface binding and marks (integration: needs root)', function () {
+  this.timeout(30000);
+  const suffix = randomBytes(3).toString('hex');
+  const main = `bt-iom-${suffix}`;
+  const peer = `bt-iop-${suffix}`;
+  const [a0, a1, b0, b1] = ['a0', 'a1', 'b0', 'b1'].map((n) => `bt${n}${suffix}`);
+  const target = '10.61.9.9:9';
+
+  before(() => {
+    netnsAdd(main);
+    netnsAdd(peer);
+    ipBatch([
+      `link add ${a0} netns ${main} type veth peer name ${a1} netns ${peer}`,
+      `link add ${b0} netns ${main} type veth peer name ${b1} netns ${peer}`,
+    ]);
+    ipBatch(
+      [
+        `addr add 10.61.1.1/24 dev ${a0}`, `link set ${a0} up`,
+        `addr add 10.61.2.1/24 dev ${b0}`, `link set ${b0} up`,
+        `route add 10.61.9.9/32 via 10.61.1.2 dev ${a0} metric 100`,
+        `route add 10.61.9.9/32 via 10.61.2.2 dev ${b0} metric 200`,
+        `route add 10.61.9.9/32 via 10.61.2.2 dev ${b0} table 100`,
+        'rule add fwmark 0x42 lookup 100',
+      ],
+      { netns: main },
+    );
+    ipBatch(
+      [
+        `addr add 10.61.1.2/24 dev ${a1}`, `link set ${a1} up`,
+        `addr add 10.61.2.2/24 dev ${b1}`, `link set ${b1} up`,
+        'addr add 10.61.9.9/32 dev lo',
+      ],
+      { netns: peer },
+    );
+  });
+  after(() => {
+    netnsDelete(main);
+    netnsDelete(peer);
+  });
+
+  /** Sends 50 datagrams from ns main; returns how many more packets left via a0 and b0. */
+  async function sendVia(socket: object, impl: string): Promise<{ a: number; b: number; report: Record<string, unknown> }> {
+    const before = [linkCounter(a0, 'tx_packets', { netns: main }), linkCounter(b0, 'tx_packets', { netns: main })];
+    const report = await runIoChild(main, { cmd: 'send', impl: impl as 'native', socket: { family: 4, ...socket }, to: target, count: 50, size: 300 });
+    expect(report.sent, JSON.stringify(report)).to.equal(50);
+    return {
+      a: linkCounter(a0, 'tx_packets', { netns: main }) - before[0],
+      b: linkCounter(b0, 'tx_packets', { netns: main }) - before[1],
+      report,
+    };
+  }
+
+  for (const impl of PATH_SOCKET_IMPLS) {
+    it(`${impl}: the routing table prefers veth A when nothing is set`, async () => {
+      const { a, b } = await sendVia({}, impl);
+      expect(a).to.be.at.least(50);
+      expect(b).to.be.below(5);
+    });
+
+    it(`${impl}: a socket bound to veth B sends through B`, async () => {
+      const { a, b } = await sendVia({ device: b0 }, impl);
+      expect(b).to.be.at.least(50);
+      expect(a).to.be.below(5);
+    });
+
+    it(`${impl}: a socket with mark 0x42 follows the fwmark rule through B`, async () => {
+      const { a, b } = await sendVia({ mark: 0x42 }, impl);
+      expect(b).to.be.at.least(50);
+      expect(a).to.be.below(5);
+    });
+  }
+
+  it('with dontFragment, a datagram over the path MTU is refused with EMSGSIZE instead of fragmented', async () => {
+    const probe = await runIoChild(main, { cmd: 'send', socket: { family: 4, device: a0, dontFragment: 'probe' }, to: target, count: 1, size: 1600 });
+    expect(probe.sent).to.equal(0);
+    expect(probe.lastSendError).to.equal('EMSGSIZE');
+    const plain = await runIoChild(main, { cmd: 'send', socket: { family: 4, device: a0 }, to: target, count: 1, size: 1600 });
+    expect(plain.sent).to.equal(1); // fragmented by the kernel
+  });
+});
