@@ -1,0 +1,287 @@
+import type { PathReceiveStats } from '../wire/frames';
+import { Liveness, PathStatus, Transition, type LivenessOptions } from './liveness';
+import { RateControl, type RateControlOptions } from './rate-control';
+import { RttEstimator } from './rtt-estimator';
+import { SentLedger } from './sent-ledger';
+import { WindowedFilter } from './windowed-filter';
+import type { PathView } from '../sched/scheduler';
+
+/** Configuration of one path (sender side). */
+export interface PathConfig extends RateControlOptions, LivenessOptions {
+  /** The sender's path id, as carried in DataFrame.pathId. */
+  id: number;
+  /** Share for the wrr scheduler. Default 1. */
+  weight?: number;
+  /** Backup paths carry data only when every non-backup path is down. */
+  backup?: boolean;
+  /** RTT assumed before the first sample, ms. Default 100. */
+  initialRttMs?: number;
+  /** Probe interval while the path is up and no feedback flows, ms. Default 100. */
+  idleProbeMs?: number;
+  /** Probe interval while the path is suspect, ms. Default 10. */
+  suspectProbeMs?: number;
+  /** Probe interval while the path is down or being recovered, ms. Default 100 (500 after 10 s down). */
+  downProbeMs?: number;
+}
+
+const OWD_WINDOW_MS = 10_000;
+const MIN_RTT_WINDOW_MS = 10_000;
+const LOSS_EWMA_PACKETS = 128;
+
+/**
+ * Everything the sender knows about one path: RTT, one-way delay, loss,
+ * delivery rate and pacing, what is in flight, and whether it is alive.
+ * Implements PathView, which is all a scheduler may look at. Times in ms.
+ */
+export class PathState implements PathView {
+  readonly id: number;
+  readonly backup: boolean;
+  weight: number;
+  readonly rtt: RttEstimator;
+  readonly rate: RateControl;
+  readonly ledger = new SentLedger();
+  readonly liveness: Liveness;
+  /** OWD minus the smallest base OWD among all paths (set by PathSet), ms. */
+  owdOffsetMs = 0;
+  /** Smallest one-way delay sample in the window, ms, clock offset included. */
+  readonly baseOwd = new WindowedFilter(OWD_WINDOW_MS, false);
+  smoothedOwdMs = NaN;
+  lossRate = 0;
+  /** Global seq of the last data datagram sent here (DataFrame.prevSeq of the next one). */
+  prevSeq = 0;
+  // counters (metrics)
+  sentPackets = 0;
+  sentBytes = 0;
+  lostPackets = 0;
+  deliveredBytes = 0;
+  deliveredPackets = 0;
+  reinjectedPackets = 0;
+  // BBR delivery-rate sampling state
+  private deliveredTime = 0;
+  private firstSentTime = 0;
+  private ackedHighest = 0;
+  private ackedPackets = 0;
+  private cumLost = 0;
+  /** First pathSeq not yet examined by the tail-loss timer. */
+  private lossScan = 1;
+  // probes
+  private readonly idleProbeMs: number;
+  private readonly suspectProbeMs: number;
+  private readonly downProbeMs: number;
+  private readonly maxAckDelayMs: number;
+  lastProbeSent = -Infinity;
+  nextProbeId = 1;
+
+  constructor(cfg: PathConfig) {
+    this.id = cfg.id;
+    this.backup = cfg.backup ?? false;
+    this.weight = cfg.weight ?? 1;
+    const initialRtt = cfg.initialRttMs ?? 100;
+    this.rtt = new RttEstimator(initialRtt, MIN_RTT_WINDOW_MS);
+    this.rate = new RateControl(cfg, initialRtt);
+    this.liveness = new Liveness(cfg);
+    this.idleProbeMs = cfg.idleProbeMs ?? 100;
+    this.suspectProbeMs = cfg.suspectProbeMs ?? 10;
+    this.downProbeMs = cfg.downProbeMs ?? 100;
+    this.maxAckDelayMs = cfg.maxAckDelayMs ?? 10;
+  }
+
+  // ---- PathView ----
+  get status(): PathStatus { return this.liveness.status; }
+  get usable(): boolean { return this.liveness.status === PathStatus.Up; }
+  get suspect(): boolean { return this.liveness.status === PathStatus.Suspect; }
+  get srttMs(): number { return this.rtt.smoothed; }
+  get rttVarMs(): number { return this.rtt.variation; }
+  get minRttMs(): number { return this.rtt.min; }
+  /**
+   * Queueing delay now in the network: smoothed OWD above its minimum (or RTT
+   * above min RTT), but never more than what is in flight could occupy, so a
+   * queue seen long ago does not keep an idle path looking slow.
+   */
+  get queueDelayMs(): number {
+    let q: number;
+    if (!Number.isNaN(this.smoothedOwdMs) && !this.baseOwd.empty) q = this.smoothedOwdMs - this.baseOwd.value;
+    else q = this.rtt.hasSample ? this.rtt.srtt - this.rtt.min : 0;
+    return Math.max(0, Math.min(q, this.ledger.inflightBytes / this.rate.bandwidth));
+  }
+  /** Estimated bottleneck bandwidth, B/ms. */
+  get rateBytesPerMs(): number { return this.rate.bandwidth; }
+  get inflightBytes(): number { return this.ledger.inflightBytes; }
+  get cwndBytes(): number { return this.rate.cwnd(this.rtt.min); }
+
+  /** Earliest time a datagram of `size` may go: pacing, and Infinity while the window is full. */
+  sendableAt(size: number): number {
+    if (this.ledger.inflightBytes + size > this.cwndBytes && this.ledger.inflightBytes > 0) return Infinity;
+    return this.rate.nextSendTime;
+  }
+
+  // ---- sending ----
+  /** Records a data datagram of `size` wire bytes carrying global `seq`; returns its pathSeq. */
+  onDataSent(now: number, seq: number, size: number, reinjected: boolean): number {
+    const appLimited = this.rate.wasIdle(now);
+    if (this.ledger.count === 0) {
+      // after an idle period, rate samples start from here, not from the last ack long ago
+      this.firstSentTime = now;
+      this.deliveredTime = now;
+    }
+    const ps = this.ledger.push(seq, size, now, this.deliveredBytes, this.deliveredTime, this.firstSentTime, appLimited);
+    this.rate.onSend(now, size);
+    this.liveness.onSent(now);
+    this.prevSeq = seq;
+    this.sentPackets++;
+    this.sentBytes += size;
+    if (reinjected) this.reinjectedPackets++;
+    return ps;
+  }
+
+  /** True when a probe should go now. */
+  probeDue(now: number): boolean {
+    return now >= this.nextProbeTime(now);
+  }
+
+  nextProbeTime(now: number): number {
+    switch (this.liveness.status) {
+      case PathStatus.Up: {
+        // data feedback doubles as probing: only probe when nothing was heard lately
+        const last = Math.max(this.lastProbeSent, this.liveness.lastHeard);
+        return last + this.idleProbeMs;
+      }
+      case PathStatus.Suspect:
+        return this.lastProbeSent + this.suspectProbeMs;
+      default: {
+        const longDown = this.liveness.status === PathStatus.Down && now - this.liveness.downSince > 10_000;
+        return this.lastProbeSent + (longDown ? Math.max(500, this.downProbeMs) : this.downProbeMs);
+      }
+    }
+  }
+
+  onProbeSent(now: number): number {
+    this.lastProbeSent = now;
+    this.liveness.onSent(now);
+    return this.nextProbeId++;
+  }
+
+  // ---- feedback ----
+  onProbeReply(now: number, probeSentAt: number, holdMs: number): Transition {
+    const rtt = now - probeSentAt - holdMs;
+    if (this.liveness.status === PathStatus.Up || this.liveness.status === PathStatus.Suspect || this.liveness.status === PathStatus.Probing) {
+      this.rtt.onSample(now, rtt);
+      this.rate.onRttSample(rtt);
+    }
+    return this.liveness.onProbeReply(now, probeSentAt);
+  }
+
+  /**
+   * Per-path receive statistics from an ack. `sameLink` says the ack arrived
+   * on this path, so echo minus now is this path's RTT.
+   */
+  onReceiveStats(now: number, s: PathReceiveStats, sameLink: boolean): Transition {
+    if (sameLink && s.highestPathSeq > 0) {
+      // valid even when stale or already reported through another path: the
+      // echo plus the ack delay measured when this ack left give this path's round trip
+      const rtt = now - s.echoSendTimeUs / 1000 - s.ackDelayUs / 1000;
+      this.rtt.onSample(now, rtt);
+      this.rate.onRttSample(rtt);
+    }
+    if (s.packets < this.ackedPackets || s.highestPathSeq < this.ackedHighest) return Transition.None; // stale
+    const newHighest = s.highestPathSeq > this.ackedHighest;
+    const progress = newHighest || s.packets > this.ackedPackets;
+    if (!progress) return Transition.None;
+    if (newHighest) {
+      const owd = s.owdUs / 1000;
+      this.baseOwd.update(now, owd);
+      this.smoothedOwdMs = Number.isNaN(this.smoothedOwdMs) ? owd : this.smoothedOwdMs + (owd - this.smoothedOwdMs) / 8;
+    }
+    const resolved = s.highestPathSeq - this.ackedHighest;
+    const newlyDelivered = s.packets - this.ackedPackets;
+    const cumLost = Math.max(0, s.highestPathSeq - s.packets);
+    const lost = cumLost - this.cumLost;
+    this.cumLost = cumLost;
+    this.lostPackets = cumLost;
+    if (resolved > 0) {
+      const a = Math.min(1, resolved / LOSS_EWMA_PACKETS);
+      const sample = Math.min(1, Math.max(0, lost / resolved));
+      this.lossRate += a * (sample - this.lossRate);
+    }
+    this.ackedHighest = s.highestPathSeq;
+    this.ackedPackets = s.packets;
+    this.deliveredPackets += newlyDelivered;
+    if (s.bytes > this.deliveredBytes) this.deliveredBytes = s.bytes;
+    this.deliveredTime = now;
+
+    const ps = s.highestPathSeq;
+    if (newHighest && this.ledger.has(ps)) {
+      const sendElapsed = this.ledger.sendTimeAt(ps) - this.ledger.firstSentTimeAt(ps);
+      const ackElapsed = now - this.ledger.deliveredTimeAt(ps);
+      const interval = Math.max(sendElapsed, ackElapsed);
+      const rate = interval > 0 ? (this.deliveredBytes - this.ledger.deliveredAt(ps)) / interval : NaN;
+      this.firstSentTime = this.ledger.sendTimeAt(ps);
+      const sentDelivered = this.ledger.deliveredAt(ps);
+      const appLimited = this.ledger.isAppLimited(ps);
+      this.ledger.popThrough(ps);
+      this.rate.onAck(now, sentDelivered, this.deliveredBytes, rate, appLimited, this.rtt.min,
+        Math.max(0, lost), resolved, this.ledger.inflightBytes);
+    } else {
+      this.ledger.popThrough(ps);
+    }
+    if (this.lossScan < this.ledger.first) this.lossScan = this.ledger.first;
+    return this.liveness.onHeard(now);
+  }
+
+  /** Time after which an unacked datagram on a live path counts as lost (tail loss). */
+  lossTimeoutMs(): number {
+    return this.rtt.smoothed + 4 * this.rtt.variation + this.maxAckDelayMs + Math.max(5, this.rtt.smoothed / 4);
+  }
+
+  /** Declares datagrams lost whose ack is long overdue, so they stop holding the window. */
+  detectTailLoss(now: number): void {
+    const cutoff = now - this.lossTimeoutMs();
+    const l = this.ledger;
+    if (this.lossScan < l.first) this.lossScan = l.first;
+    while (this.lossScan < l.next && l.sendTimeAt(this.lossScan) <= cutoff) l.markLost(this.lossScan++);
+  }
+
+  nextTailLossTime(): number {
+    const l = this.ledger;
+    const ps = Math.max(this.lossScan, l.first);
+    return ps < l.next ? l.sendTimeAt(ps) + this.lossTimeoutMs() + 1e-3 : Infinity;
+  }
+
+  /** Applies liveness timeouts. */
+  checkLiveness(now: number): Transition {
+    return this.liveness.check(now, this.rtt.smoothed, this.rtt.variation);
+  }
+
+  nextLivenessCheck(): number {
+    return this.liveness.nextCheck(this.rtt.smoothed, this.rtt.variation);
+  }
+
+  /**
+   * Unacknowledged datagrams whose ack is overdue on a suspect path (or any
+   * unacked one on a down path), not yet handed out; their seqs are appended
+   * to `out` until `maxBytes` is used. Returns the bytes handed out.
+   */
+  takeStuck(now: number, out: number[], maxBytes: number): number {
+    const l = this.ledger;
+    const cutoff = this.liveness.status === PathStatus.Down ? Infinity : now - (this.rtt.smoothed + this.maxAckDelayMs);
+    let bytes = 0;
+    for (let ps = l.first; ps < l.next; ps++) {
+      if (l.sendTimeAt(ps) > cutoff) break;
+      if (l.isReinjected(ps)) continue;
+      const size = l.sizeAt(ps);
+      if (bytes + size > maxBytes) break;
+      l.markReinjected(ps);
+      out.push(l.seqAt(ps));
+      bytes += size;
+    }
+    return bytes;
+  }
+
+  /** The path is gone: every unacked datagram not yet reinjected goes to `out`; the ledger empties. */
+  drainForReinjection(out: number[]): void {
+    const l = this.ledger;
+    for (let ps = l.first; ps < l.next; ps++) if (!l.isReinjected(ps)) out.push(l.seqAt(ps));
+    l.clear();
+    this.lossScan = l.next;
+  }
+}
