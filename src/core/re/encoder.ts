@@ -1,0 +1,336 @@
+/**
+ * RE encoder: one per session direction. See index.ts for the protocol and API.
+ *
+ * Per packet: continue the flow's chunker over the payload, look each boundary
+ * fingerprint up, byte-compare every candidate and extend the match left and
+ * right across chunk boundaries up to the packet's edges (or the previous
+ * match), keep the longest, and emit literals plus one reference per match.
+ * Then the payload enters the byte cache at the flow's next position and its
+ * boundaries enter the index.
+ *
+ * Cache layout: positions are handed out in extents per flow, so one flow's
+ * bytes stay contiguous even when many flows interleave; an extent never
+ * straddles the end of the ring, so a contiguous range is one slice of it.
+ */
+import { chunkParams, findBoundaries, type ChunkParams, type ChunkerState } from './gear-chunker';
+import { FingerprintIndex } from './fingerprint-index';
+import { HeldMap } from './held-map';
+import {
+  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, OP_LIT, OP_REF, OP_SAME, VERSION,
+  readPos32, unwrapPos, writeOp, writePos32, writeVarint, zigzag,
+} from './re-format';
+import { validateCacheBytes, validateAnchor } from './re-options';
+
+export interface ReEncoderOptions {
+  /** Byte cache size, a power of two from 4 MiB to 512 MiB (default 64 MiB); both ends must agree. */
+  cacheBytes?: number;
+  /** Nominal chunk (anchor) size in bytes, a power of two from 32 to 4096 (default 128). */
+  anchor?: number;
+  /** Reference only bytes whose packets were reported delivered (default true). */
+  ackGating?: boolean;
+  /** Payloads shorter than this go raw and stay out of the cache (default 64). */
+  minPayload?: number;
+}
+
+/** A match shorter than this is not worth a reference (tag + dist ≈ 6 bytes). */
+const MIN_MATCH = 16;
+const MAX_PAYLOAD = 65535;
+const MIN_EXTENT = 4096;
+const MAX_EXTENT = 1 << 20;
+const TOKEN_RING = 1 << 16;
+const MAX_FLOWS = 8192;
+const CANDIDATES = 4;
+
+interface FlowState extends ChunkerState {
+  /** Next cache position of this flow and the end of its extent. */
+  writePos: number;
+  extEnd: number;
+  /** Payload bytes cached for this flow so far (sizes its next extent). */
+  bytes: number;
+}
+
+export class ReEncoder {
+  // counters (plain numbers; the metrics helper exports them)
+  packets = 0;
+  rawPackets = 0;
+  literalPackets = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  hits = 0;
+  matchedBytes = 0;
+  resends = 0;
+  resendsRefused = 0;
+  /** Token of the last packet encode() or onMissRequest() produced (for onDelivered). */
+  lastToken = 0;
+
+  readonly cacheBytes: number;
+  readonly anchor: number;
+  private readonly ackGating: boolean;
+  private readonly minPayload: number;
+  private readonly params: ChunkParams;
+  private readonly ring: Uint8Array;
+  private readonly held: HeldMap;
+  private readonly index: FingerprintIndex;
+  private readonly flows = new Map<number, FlowState>();
+  /** Reserved end of the cache: no position at or above it was ever written. */
+  private head = 0;
+  private tokenCount = 0;
+  private readonly tokSerial = new Float64Array(TOKEN_RING);
+  private readonly tokPos = new Float64Array(TOKEN_RING);
+  private readonly tokLen = new Int32Array(TOKEN_RING);
+  // per-packet scratch
+  private readonly cuts = new Int32Array(4096);
+  private readonly fps = new Int32Array(4096);
+  private readonly cands = new Float64Array(CANDIDATES);
+  private readonly mStart = new Int32Array(1024);
+  private readonly mEnd = new Int32Array(1024);
+  private readonly mSrc = new Float64Array(1024);
+
+  constructor(opts: ReEncoderOptions = {}) {
+    this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
+    this.anchor = validateAnchor(opts.anchor ?? 128);
+    this.ackGating = opts.ackGating ?? true;
+    this.minPayload = Math.max(1, opts.minPayload ?? 64);
+    this.params = chunkParams(this.anchor);
+    this.ring = new Uint8Array(this.cacheBytes);
+    this.held = new HeldMap(this.cacheBytes);
+    this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / (this.anchor / 2 + this.params.minSize)));
+    this.tokSerial.fill(-1);
+  }
+
+  /** Bytes of memory held by the cache, possession map and index. */
+  get memoryBytes(): number {
+    return this.ring.byteLength + this.held.memoryBytes + this.index.memoryBytes;
+  }
+
+  /**
+   * Encodes one TCP payload of flow `flowKey` into `out` (at least
+   * payload.length + 5 bytes). Returns the encoded length, or -1 when the
+   * payload should go raw (too short or too long); it then stays out of the cache.
+   */
+  encode(flowKey: number, payload: Uint8Array, out: Uint8Array): number {
+    const n = payload.length;
+    if (n < this.minPayload || n > MAX_PAYLOAD || out.length < n + HEADER_BYTES) {
+      this.rawPackets++;
+      return -1;
+    }
+    const flow = this.flow(flowKey);
+    const pos = this.allocate(flow, n);
+    const nb = findBoundaries(this.params, flow, payload, 0, n, this.cuts, this.fps);
+    const nm = this.findMatches(payload, nb);
+    let len = nm > 0 ? this.writeOps(payload, pos, nm, out) : -1;
+    if (len < 0) {
+      out[0] = VERSION | KIND_LITERAL;
+      writePos32(out, 1, pos);
+      out.set(payload, HEADER_BYTES);
+      len = n + HEADER_BYTES;
+      this.literalPackets++;
+    }
+    this.store(flow, payload, pos, nb);
+    this.lastToken = this.remember(pos, n);
+    this.packets++;
+    this.bytesIn += n;
+    this.bytesOut += len;
+    return len;
+  }
+
+  /** The packet with this token reached the decoder: its bytes may now be referenced. */
+  onDelivered(token: number): void {
+    const slot = token & (TOKEN_RING - 1);
+    if (this.tokSerial[slot] !== token) return;
+    const pos = this.tokPos[slot];
+    if (pos < this.head - this.cacheBytes) return; // already overwritten
+    if (this.ackGating) this.held.mark(pos, this.tokLen[slot]);
+  }
+
+  /**
+   * Answers a decoder's MISS message: writes a RESEND message into `out` and
+   * returns its length, or -1 when the bytes are no longer cached (or the
+   * request names no packet this encoder sent); the data is then lost to RE
+   * and the inner transport retransmits.
+   */
+  onMissRequest(msg: Uint8Array, out: Uint8Array): number {
+    if (msg.length < HEADER_BYTES + 1 || msg[0] !== (VERSION | KIND_MISS)) return this.refuse();
+    const pos = unwrapPos(readPos32(msg, 1), this.head);
+    let len = 0;
+    let mul = 1;
+    for (let at = HEADER_BYTES; at < msg.length && at < HEADER_BYTES + 3; at++) {
+      len += (msg[at] & 127) * mul;
+      mul *= 128;
+      if (msg[at] < 128) break;
+    }
+    if (len <= 0 || len > MAX_PAYLOAD || out.length < len + HEADER_BYTES) return this.refuse();
+    if (pos < this.head - this.cacheBytes || !this.sentExactly(pos, len)) return this.refuse();
+    out[0] = VERSION | KIND_RESEND;
+    writePos32(out, 1, pos);
+    const ri = pos % this.cacheBytes;
+    out.set(this.ring.subarray(ri, ri + len), HEADER_BYTES);
+    this.lastToken = this.remember(pos, len);
+    this.resends++;
+    return len + HEADER_BYTES;
+  }
+
+  private refuse(): number {
+    this.resendsRefused++;
+    return -1;
+  }
+
+  /** True when a packet of exactly [pos, pos+len) is among the recent tokens. */
+  private sentExactly(pos: number, len: number): boolean {
+    const oldest = Math.max(1, this.tokenCount - TOKEN_RING + 1);
+    for (let t = this.tokenCount; t >= oldest; t--) {
+      const s = t & (TOKEN_RING - 1);
+      if (this.tokPos[s] === pos && this.tokLen[s] === len) return true;
+    }
+    return false;
+  }
+
+  private remember(pos: number, len: number): number {
+    const t = ++this.tokenCount;
+    const s = t & (TOKEN_RING - 1);
+    this.tokSerial[s] = t;
+    this.tokPos[s] = pos;
+    this.tokLen[s] = len;
+    return t;
+  }
+
+  private flow(key: number): FlowState {
+    let f = this.flows.get(key);
+    if (f === undefined) {
+      if (this.flows.size >= MAX_FLOWS) {
+        const oldest = this.flows.keys().next().value as number;
+        this.flows.delete(oldest);
+      }
+      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, bytes: 0 };
+      this.flows.set(key, f);
+    }
+    return f;
+  }
+
+  /** Cache position for the flow's next n bytes, opening a new extent when needed. */
+  private allocate(f: FlowState, n: number): number {
+    const cap = this.cacheBytes;
+    if (f.writePos + n > f.extEnd || f.writePos < this.head - cap) {
+      let size = MIN_EXTENT;
+      while (size < f.bytes && size < MAX_EXTENT) size *= 2;
+      if (size < n) size = n;
+      const ri = this.head % cap;
+      if (ri + size > cap) this.head += cap - ri; // never straddle the ring's end
+      f.writePos = this.head;
+      f.extEnd = this.head + size;
+      this.head += size;
+    }
+    const pos = f.writePos;
+    f.writePos += n;
+    return pos;
+  }
+
+  /** Finds non-overlapping matches in payload order; returns their count (in mStart/mEnd/mSrc). */
+  private findMatches(payload: Uint8Array, nb: number): number {
+    const n = payload.length;
+    const ring = this.ring;
+    const cap = this.cacheBytes;
+    const lowest = this.head - cap;
+    let litStart = 0;
+    let nm = 0;
+    for (let k = 0; k < nb && nm < this.mStart.length; k++) {
+      const b = this.cuts[k];
+      if (b < litStart) continue;
+      const nc = this.index.lookup(this.fps[k], this.cands);
+      let bestLen = 0;
+      let bestStart = 0;
+      let bestSrc = 0;
+      for (let c = 0; c < nc; c++) {
+        const cpos = this.cands[c];
+        if (cpos < lowest || cpos >= this.head) continue;
+        const ci = cpos % cap;
+        // extend left (bounded by the ring's start, the window and the previous match)
+        let i = b;
+        let j = ci;
+        const jLo = Math.max(0, ci - (cpos - lowest));
+        while (i > litStart && j > jLo && payload[i - 1] === ring[j - 1]) {
+          i--;
+          j--;
+        }
+        let i2 = b;
+        let j2 = ci;
+        const jHi = Math.min(cap, ci + (this.head - cpos));
+        while (i2 < n && j2 < jHi && payload[i2] === ring[j2]) {
+          i2++;
+          j2++;
+        }
+        if (i2 - i <= bestLen || i2 - i < MIN_MATCH) continue;
+        // keep only bytes the decoder is known to hold
+        const lo = this.held.runLeft(cpos, cpos - (b - i));
+        const hi = this.held.runRight(cpos, cpos + (i2 - b));
+        const len = hi - lo;
+        if (len > bestLen && len >= MIN_MATCH) {
+          bestLen = len;
+          bestStart = b - (cpos - lo);
+          bestSrc = lo;
+          if (bestStart === litStart && bestStart + len === n) break; // cannot do better
+        }
+      }
+      if (bestLen > 0) {
+        this.mStart[nm] = bestStart;
+        this.mEnd[nm] = bestStart + bestLen;
+        this.mSrc[nm] = bestSrc;
+        nm++;
+        this.hits++;
+        litStart = bestStart + bestLen;
+      }
+    }
+    return nm;
+  }
+
+  /** Writes a PACKET message; returns its length, or -1 when it would not beat a LITERAL one. */
+  private writeOps(payload: Uint8Array, pos: number, nm: number, out: Uint8Array): number {
+    const limit = payload.length + HEADER_BYTES;
+    out[0] = VERSION | KIND_PACKET;
+    writePos32(out, 1, pos);
+    let at = HEADER_BYTES;
+    let o = 0;
+    let prevDist = NaN;
+    let matched = 0;
+    for (let m = 0; m < nm; m++) {
+      const s = this.mStart[m];
+      const e = this.mEnd[m];
+      if (s > o) {
+        if (at + 4 + (s - o) > limit) return -1;
+        at = writeOp(out, at, OP_LIT, s - o);
+        out.set(payload.subarray(o, s), at);
+        at += s - o;
+      }
+      if (at + 12 > limit) return -1;
+      const dist = pos + s - this.mSrc[m];
+      if (dist === prevDist) at = writeOp(out, at, OP_SAME, e - s);
+      else {
+        at = writeOp(out, at, OP_REF, e - s);
+        at = writeVarint(out, at, zigzag(dist));
+        prevDist = dist;
+      }
+      matched += e - s;
+      o = e;
+    }
+    const n = payload.length;
+    if (o < n) {
+      if (at + 4 + (n - o) > limit) return -1;
+      at = writeOp(out, at, OP_LIT, n - o);
+      out.set(payload.subarray(o, n), at);
+      at += n - o;
+    }
+    if (at >= limit) return -1;
+    this.matchedBytes += matched;
+    return at;
+  }
+
+  /** Puts the payload into the cache at pos and its boundaries into the index. */
+  private store(f: FlowState, payload: Uint8Array, pos: number, nb: number): void {
+    const n = payload.length;
+    this.held.claim(pos, n);
+    this.ring.set(payload, pos % this.cacheBytes);
+    if (!this.ackGating) this.held.mark(pos, n);
+    for (let k = 0; k < nb; k++) this.index.insert(this.fps[k], pos + this.cuts[k]);
+    f.bytes += n;
+  }
+}

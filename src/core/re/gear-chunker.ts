@@ -1,0 +1,93 @@
+/**
+ * Content-defined chunking of one flow's byte stream (FastCDC-style gear hash
+ * with normalized chunking). The state lives in the caller's per-flow record so
+ * a stream cut into packets at arbitrary offsets yields the same boundaries as
+ * the unbroken stream: the boundary decision never looks at packet edges.
+ *
+ * With `h = (h << 1) + GEAR[byte]` bit k of h depends only on the last k+1
+ * bytes, so the masks test high bits (a 32-byte window). At a boundary the
+ * hash value itself serves as the anchor fingerprint of the bytes before it;
+ * every hit is byte-compared, so its weakness costs time, never correctness.
+ */
+import { SeededRandom } from '../random';
+
+/** 256 fixed pseudo-random words; the seed is private to the encoder (the decoder never chunks). */
+export const GEAR: Int32Array = (() => {
+  const rnd = new SeededRandom(0x6ea7c0de);
+  const t = new Int32Array(256);
+  for (let i = 0; i < 256; i++) t[i] = rnd.nextU32() | 0;
+  return t;
+})();
+
+export interface ChunkParams {
+  /** No boundary before this many bytes into a chunk. */
+  minSize: number;
+  /** Below this size the stricter mask applies (normalized chunking). */
+  normalSize: number;
+  /** A boundary is forced here. */
+  maxSize: number;
+  /** Mask tested below normalSize (more bits: boundaries rarer). */
+  maskSmall: number;
+  /** Mask tested at or above normalSize (fewer bits: boundaries likelier). */
+  maskLarge: number;
+}
+
+/** Parameters for a nominal (average) chunk size; `anchor` must be a power of two in 32..65536. */
+export function chunkParams(anchor: number): ChunkParams {
+  const bits = Math.round(Math.log2(anchor));
+  // high-bit masks: bits of h that depend on the most recent 32 bytes
+  const high = (n: number): number => (n >= 32 ? -1 : ~((1 << (32 - n)) - 1)) | 0;
+  return {
+    minSize: anchor >> 2,
+    normalSize: anchor,
+    maxSize: anchor * 8,
+    maskSmall: high(bits + 1),
+    maskLarge: high(Math.max(1, bits - 1)),
+  };
+}
+
+/** Per-flow chunker state: the rolling hash and the length of the chunk in progress. */
+export interface ChunkerState {
+  gear: number;
+  chunkLen: number;
+}
+
+/**
+ * Scans data[from, to) continuing `st`; writes each boundary's index (the
+ * offset just past the chunk's last byte) to `cuts` and its fingerprint to
+ * `fps`; returns how many were written (at most cuts.length).
+ */
+export function findBoundaries(
+  p: ChunkParams,
+  st: ChunkerState,
+  data: Uint8Array,
+  from: number,
+  to: number,
+  cuts: Int32Array,
+  fps: Int32Array,
+): number {
+  let h = st.gear;
+  let len = st.chunkLen;
+  let n = 0;
+  const { minSize, normalSize, maxSize, maskSmall, maskLarge } = p;
+  let i = from;
+  while (i < to) {
+    // skip hashing work is not possible (the window must be warm), but the
+    // mask test is skipped below minSize
+    h = ((h << 1) + GEAR[data[i]]) | 0;
+    i++;
+    len++;
+    if (len < minSize) continue;
+    if ((len < normalSize ? h & maskSmall : h & maskLarge) === 0 || len >= maxSize) {
+      if (n < cuts.length) {
+        cuts[n] = i;
+        fps[n] = h;
+        n++;
+      }
+      len = 0;
+    }
+  }
+  st.gear = h;
+  st.chunkLen = len;
+  return n;
+}

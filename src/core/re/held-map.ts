@@ -1,0 +1,113 @@
+/**
+ * Which byte positions of the cache are held, byte-exact, over a ring of
+ * `capacity` positions. Positions are absolute (they only grow); position p
+ * lives in ring slot p % capacity during "lap" floor(p / capacity). Each
+ * 32-byte granule stores the lap it belongs to and a bit per byte, so a write
+ * of a later lap over the same slots forgets the earlier bytes by itself.
+ *
+ * The decoder uses it to know what it really holds (a reference outside it is
+ * a miss, never garbage); the encoder uses it for ack-gating (reference only
+ * bytes the decoder acknowledged).
+ */
+const G = 32;
+
+export class HeldMap {
+  private readonly laps: Uint32Array; // lap + 1; 0 = never written
+  private readonly masks: Int32Array;
+  private readonly granuleMask: number;
+
+  /** capacity: a power of two, at least 64 KiB. */
+  constructor(readonly capacity: number) {
+    const n = capacity / G;
+    this.laps = new Uint32Array(n);
+    this.masks = new Int32Array(n);
+    this.granuleMask = n - 1;
+  }
+
+  /** Bytes of memory this map uses. */
+  get memoryBytes(): number {
+    return this.laps.byteLength + this.masks.byteLength;
+  }
+
+  /** Marks [pos, pos+len) held (a granule of an older lap is first forgotten). */
+  mark(pos: number, len: number): void {
+    this.apply(pos, len, true);
+  }
+
+  /** Forgets older laps in the granules of [pos, pos+len) without marking anything (slots about to be rewritten). */
+  claim(pos: number, len: number): void {
+    this.apply(pos, len, false);
+  }
+
+  private apply(pos: number, len: number, set: boolean): void {
+    let p = pos;
+    const end = pos + len;
+    const cap = this.capacity;
+    while (p < end) {
+      const gp = Math.floor(p / G);
+      const gi = gp & this.granuleMask;
+      const lap = Math.floor(p / cap) + 1;
+      const a = p - gp * G;
+      const b = Math.min(G, end - gp * G);
+      if (this.laps[gi] !== lap) {
+        this.laps[gi] = lap;
+        this.masks[gi] = 0;
+      }
+      if (set) this.masks[gi] |= bitRange(a, b);
+      p = gp * G + b;
+    }
+  }
+
+  /** True when every byte of [pos, pos+len) is held. */
+  isHeld(pos: number, len: number): boolean {
+    return len <= 0 || this.runRight(pos, pos + len) === pos + len;
+  }
+
+  /** The largest q ≤ limit such that [pos, q) is held. */
+  runRight(pos: number, limit: number): number {
+    let p = pos;
+    const cap = this.capacity;
+    while (p < limit) {
+      const gp = Math.floor(p / G);
+      const gi = gp & this.granuleMask;
+      if (this.laps[gi] !== Math.floor(p / cap) + 1) return p;
+      const a = p - gp * G;
+      const m = this.masks[gi] >>> a; // bit 0 = byte p
+      const ones = trailingOnes(m);
+      if (ones < G - a) return Math.min(limit, p + ones);
+      p = gp * G + G;
+    }
+    return limit;
+  }
+
+  /** The smallest q ≥ limit such that [q, pos) is held. */
+  runLeft(pos: number, limit: number): number {
+    let p = pos; // bytes [p, pos) known held
+    const cap = this.capacity;
+    while (p > limit) {
+      const q = p - 1;
+      const gp = Math.floor(q / G);
+      const gi = gp & this.granuleMask;
+      if (this.laps[gi] !== Math.floor(q / cap) + 1) return p;
+      const a = q - gp * G; // bit index of byte q
+      const m = this.masks[gi] << (G - 1 - a); // byte q at bit 31
+      const ones = Math.clz32(~m);
+      if (ones < a + 1) return Math.max(limit, p - ones);
+      p = gp * G;
+    }
+    return limit;
+  }
+}
+
+/** Bits a..b-1 set (0 ≤ a < b ≤ 32). */
+function bitRange(a: number, b: number): number {
+  const width = b - a;
+  return (width >= 32 ? -1 : ((1 << width) - 1) << a) | 0;
+}
+
+/** Count of consecutive 1 bits from bit 0 (32 if all). */
+function trailingOnes(x: number): number {
+  const y = ~x;
+  if (y === 0) return 32;
+  return 31 - Math.clz32(y & -y);
+}

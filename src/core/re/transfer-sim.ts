@@ -1,0 +1,235 @@
+/**
+ * Replays "download OLD, later download NEW" through an encoder and a decoder
+ * the way the tunnel carries it: TCP-like segments of 1200–1360 bytes, NEW
+ * behind `shift` header bytes so its segments fall at other offsets,
+ * interleaved with flows-1 other flows, over a channel that may lose and
+ * reorder packets, with delivery reports reaching the encoder one
+ * `ackLagBytes` of traffic late. Lost packets are sent again later (as the
+ * inner TCP would). Every delivered byte is compared with what was sent.
+ *
+ * Deterministic for a seed; wall-clock speed is measured only through the
+ * injected `clock` (core reads no clock of its own).
+ */
+import { SeededRandom } from '../random';
+import { ReDecoder } from './decoder';
+import { ReEncoder } from './encoder';
+
+export interface TransferSimOptions {
+  anchor?: number;
+  shift?: number;
+  flows?: number;
+  /** Loss probability per packet, 0..1 (reordering comes with it). */
+  loss?: number;
+  seed?: number;
+  cacheBytes?: number;
+  ackGating?: boolean;
+  /** Delivery reports reach the encoder after this many more payload bytes were sent (default 1 MiB). */
+  ackLagBytes?: number;
+  /** Other flows together carry this fraction of the main flow's bytes (default 0.5). */
+  otherShare?: number;
+  /** Milliseconds from any origin; without it the speeds come out 0. */
+  clock?: () => number;
+}
+
+export interface TransferSimResult {
+  new_in: number;
+  new_wire: number;
+  total_in: number;
+  total_wire: number;
+  ratio_new: number;
+  ratio_total: number;
+  encode_mbps: number;
+  decode_mbps: number;
+  verified: boolean;
+  packets: number;
+  lost: number;
+  misses: number;
+  recoveries: number;
+  wrong: number;
+  hits: number;
+  cache_memory: number;
+}
+
+interface InFlight {
+  flow: number;
+  payload: Uint8Array;
+  msg: Uint8Array | null; // null: sent raw
+  token: number;
+}
+
+const OLD_FLOW = 1;
+const NEW_FLOW = 2;
+
+export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts: TransferSimOptions = {}): TransferSimResult {
+  const rnd = new SeededRandom(opts.seed ?? 1);
+  const clock = opts.clock ?? ((): number => 0);
+  const loss = opts.loss ?? 0;
+  const flows = Math.max(1, opts.flows ?? 1);
+  const lag = opts.ackLagBytes ?? 1 << 20;
+  const cacheBytes = opts.cacheBytes ?? 64 << 20;
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, ackGating: opts.ackGating ?? true });
+  const dec = new ReDecoder({ cacheBytes });
+  const header = new Uint8Array(opts.shift ?? 0);
+  for (let i = 0; i < header.length; i++) header[i] = 32 + rnd.int(95);
+  const newStream = concat(header, newData);
+
+  const wire = new Map<number, number>();
+  const input = new Map<number, number>();
+  let encMs = 0;
+  let decMs = 0;
+  let encBytes = 0;
+  let decBytes = 0;
+  let sentIn = 0;
+  let packets = 0;
+  let lost = 0;
+  let wrong = 0;
+  let undelivered = 0;
+  const acks: { at: number; token: number }[] = [];
+  let ackHead = 0;
+  const channel: { due: number; pkt: InFlight }[] = [];
+  const retransmit: { due: number; flow: number; payload: Uint8Array }[] = [];
+  const out = new Uint8Array(70000);
+  const decoded = new Uint8Array(70000);
+  const missMsg = new Uint8Array(16);
+
+  const send = (flow: number, payload: Uint8Array): void => {
+    const t0 = clock();
+    const len = enc.encode(flow, payload, out);
+    encMs += clock() - t0;
+    encBytes += payload.length;
+    const msg = len < 0 ? null : out.slice(0, len);
+    const wireLen = len < 0 ? payload.length : len;
+    wire.set(flow, (wire.get(flow) ?? 0) + wireLen);
+    input.set(flow, (input.get(flow) ?? 0) + payload.length);
+    sentIn += payload.length;
+    packets++;
+    const pkt: InFlight = { flow, payload, msg, token: len < 0 ? 0 : enc.lastToken };
+    if (loss > 0 && rnd.next() < loss) {
+      lost++;
+      retransmit.push({ due: packets + 16 + rnd.int(16), flow, payload });
+    } else channel.push({ due: packets + (loss > 0 ? rnd.int(8) : 0), pkt });
+    pump(false);
+  };
+
+  const deliver = (pkt: InFlight): void => {
+    if (pkt.msg === null) return; // raw: delivered as is
+    const t0 = clock();
+    let n = dec.decode(pkt.flow, pkt.msg, decoded);
+    decMs += clock() - t0;
+    if (n === -1) {
+      // miss: ask, the encoder resends (the resend travels reliably here)
+      const m = dec.writeMissRequest(missMsg);
+      const r = enc.onMissRequest(missMsg.subarray(0, m), out);
+      if (r < 0) {
+        retransmit.push({ due: packets + 16, flow: pkt.flow, payload: pkt.payload });
+        return;
+      }
+      wire.set(pkt.flow, (wire.get(pkt.flow) ?? 0) + r + m);
+      const resend = out.slice(0, r);
+      acks.push({ at: sentIn + lag, token: enc.lastToken });
+      n = dec.decode(pkt.flow, resend, decoded);
+    }
+    if (n < 0) {
+      undelivered++;
+      return;
+    }
+    decBytes += n;
+    if (n !== pkt.payload.length || !equal(decoded, pkt.payload, n)) wrong++;
+    acks.push({ at: sentIn + lag, token: pkt.token });
+  };
+
+  const pump = (drain: boolean): void => {
+    // deliver due packets (a random delay of a few packets reorders them)
+    for (let i = 0; i < channel.length; ) {
+      if (drain || channel[i].due <= packets) {
+        const { pkt } = channel[i];
+        channel.splice(i, 1);
+        deliver(pkt);
+      } else i++;
+    }
+    while (ackHead < acks.length && (drain || acks[ackHead].at <= sentIn)) enc.onDelivered(acks[ackHead++].token);
+    if (ackHead > 4096) {
+      acks.splice(0, ackHead);
+      ackHead = 0;
+    }
+    for (let i = 0; i < retransmit.length; ) {
+      if (drain || retransmit[i].due <= packets) {
+        const r = retransmit[i];
+        retransmit.splice(i, 1);
+        send(r.flow, r.payload);
+      } else i++;
+    }
+  };
+
+  const others = Array.from({ length: flows - 1 }, (_, k) => 100 + k);
+  const phase = (flow: number, data: Uint8Array): void => {
+    const share = opts.otherShare ?? 0.5;
+    let off = 0;
+    let otherBudget = others.length > 0 ? data.length * share : 0;
+    while (off < data.length) {
+      if (otherBudget > 0 && rnd.next() < share / (1 + share)) {
+        const seg = randomBytes(rnd, segmentSize(rnd));
+        otherBudget -= seg.length;
+        send(others[rnd.int(others.length)], seg);
+        continue;
+      }
+      const n = Math.min(segmentSize(rnd), data.length - off);
+      send(flow, data.subarray(off, off + n));
+      off += n;
+    }
+  };
+  phase(OLD_FLOW, oldData);
+  phase(NEW_FLOW, newStream);
+  for (let i = 0; i < 64 && (channel.length > 0 || retransmit.length > 0); i++) pump(true);
+
+  const newIn = input.get(NEW_FLOW) ?? 0;
+  const newWire = wire.get(NEW_FLOW) ?? 0;
+  const totalIn = newIn + (input.get(OLD_FLOW) ?? 0);
+  const totalWire = newWire + (wire.get(OLD_FLOW) ?? 0);
+  return {
+    new_in: newIn,
+    new_wire: newWire,
+    total_in: totalIn,
+    total_wire: totalWire,
+    ratio_new: newWire / newIn,
+    ratio_total: totalWire / totalIn,
+    encode_mbps: encMs > 0 ? encBytes / 1e6 / (encMs / 1000) : 0,
+    decode_mbps: decMs > 0 ? decBytes / 1e6 / (decMs / 1000) : 0,
+    verified: wrong === 0 && undelivered === 0 && channel.length === 0 && retransmit.length === 0,
+    packets,
+    lost,
+    misses: dec.misses,
+    recoveries: dec.recoveries,
+    wrong,
+    hits: enc.hits,
+    cache_memory: enc.memoryBytes,
+  };
+}
+
+function segmentSize(rnd: SeededRandom): number {
+  return 1200 + rnd.int(161);
+}
+
+function randomBytes(rnd: SeededRandom, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i += 4) {
+    const v = rnd.nextU32();
+    b[i] = v;
+    if (i + 1 < n) b[i + 1] = v >>> 8;
+    if (i + 2 < n) b[i + 2] = v >>> 16;
+    if (i + 3 < n) b[i + 3] = v >>> 24;
+  }
+  return b;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const c = new Uint8Array(a.length + b.length);
+  c.set(a, 0);
+  c.set(b, a.length);
+  return c;
+}
+
+function equal(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,196 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { SeededRandom } from '../../src/core/random';
+import { DECODE_MALFORMED, DECODE_MISS, ReDecoder, ReEncoder, simulateTransfer } from '../../src/core/re';
+import { HeldMap } from '../../src/core/re/held-map';
+
+const MiB = 1 << 20;
+
+/** Text-like bytes: words from a seeded vocabulary (no long repeats of its own). */
+function textLike(seed: number, n: number): Uint8Array {
+  const rnd = new SeededRandom(seed);
+  const words = Array.from({ length: 4000 }, () => {
+    const len = 2 + rnd.int(9);
+    let w = '';
+    for (let i = 0; i < len; i++) w += String.fromCharCode(97 + rnd.int(26));
+    return w;
+  });
+  const out = new Uint8Array(n);
+  let i = 0;
+  while (i < n) {
+    const w = words[rnd.int(words.length)];
+    for (let k = 0; k < w.length && i < n; k++) out[i++] = w.charCodeAt(k);
+    if (i < n) out[i++] = rnd.int(12) === 0 ? 10 : 32;
+  }
+  return out;
+}
+
+/** A "new version": the old bytes with a few small edits (changes, inserts, deletes). */
+function edited(old: Uint8Array, seed: number, edits: number): Uint8Array {
+  const rnd = new SeededRandom(seed);
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  const cuts = Array.from({ length: edits }, () => rnd.int(old.length)).sort((a, b) => a - b);
+  for (const c of cuts) {
+    parts.push(old.subarray(at, c));
+    parts.push(textLike(rnd.nextU32(), 1 + rnd.int(200)));
+    at = Math.min(old.length, c + rnd.int(100));
+  }
+  parts.push(old.subarray(at));
+  const total = parts.reduce((s, p) => s + p.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+describe('RE encoder and decoder', () => {
+  it('delivers every payload byte-exact and sends a repeated transfer as a small fraction', () => {
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB, ackGating: false });
+    const dec = new ReDecoder({ cacheBytes: 4 * MiB });
+    const data = textLike(1, 300_000);
+    const out = new Uint8Array(2000);
+    const got = new Uint8Array(2000);
+    let wireSecond = 0;
+    for (let round = 0; round < 2; round++) {
+      for (let off = 0; off < data.length; off += 1300) {
+        const p = data.subarray(off, Math.min(data.length, off + 1300 - round * 77));
+        const len = enc.encode(7 + round, p, out);
+        expect(len).to.be.greaterThan(0);
+        if (round === 1) wireSecond += len;
+        const n = dec.decode(7 + round, out.subarray(0, len), got);
+        expect(n).to.equal(p.length);
+        expect(Buffer.compare(got.subarray(0, n), p)).to.equal(0);
+      }
+    }
+    expect(wireSecond / data.length).to.be.below(0.03);
+    expect(enc.hits).to.be.greaterThan(0);
+    expect(dec.misses).to.equal(0);
+  });
+
+  it('sends a near-identical shifted transfer among 8 interleaved flows at ≤ 1 % of its bytes', () => {
+    const old = textLike(2, 1_500_000);
+    const r = simulateTransfer(old, old, { shift: 137, flows: 8, cacheBytes: 16 * MiB, seed: 3 });
+    expect(r.verified).to.equal(true);
+    expect(r.ratio_new).to.be.at.most(0.01);
+  });
+
+  it('sends an edited new version as a small fraction, all bytes verified', () => {
+    const old = textLike(4, 1_000_000);
+    const r = simulateTransfer(old, edited(old, 5, 40), { shift: 300, flows: 4, cacheBytes: 16 * MiB, seed: 6 });
+    expect(r.verified).to.equal(true);
+    expect(r.ratio_new).to.be.below(0.04);
+  });
+
+  for (const gating of [true, false]) {
+    it(`never delivers a wrong byte under 5 % loss with reordering (ack-gating ${gating ? 'on' : 'off'})`, () => {
+      for (const seed of [11, 12, 13]) {
+        const old = textLike(seed, 400_000);
+        const r = simulateTransfer(old, edited(old, seed, 20), {
+          shift: 61, flows: 4, loss: 0.05, seed, cacheBytes: 4 * MiB, ackGating: gating, ackLagBytes: 64 * 1024,
+        });
+        expect(r.lost).to.be.greaterThan(0);
+        expect(r.wrong).to.equal(0);
+        expect(r.verified).to.equal(true);
+        if (!gating) expect(r.recoveries).to.be.greaterThan(0);
+      }
+    });
+  }
+
+  it('turns a reference to bytes the decoder never got into a miss, then recovers it by resend', () => {
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB, ackGating: false });
+    const dec = new ReDecoder({ cacheBytes: 4 * MiB });
+    const data = textLike(8, 1300);
+    const out = new Uint8Array(2000);
+    const got = new Uint8Array(2000);
+    expect(enc.encode(1, data, out)).to.be.greaterThan(0); // lost on the way: never decoded
+    const len = enc.encode(2, data, out);
+    expect(len).to.be.below(40); // one reference to the lost packet
+    expect(dec.decode(2, out.subarray(0, len), got)).to.equal(DECODE_MISS);
+    expect(dec.misses).to.equal(1);
+    const miss = new Uint8Array(16);
+    const m = dec.writeMissRequest(miss);
+    const resend = new Uint8Array(2000);
+    const r = enc.onMissRequest(miss.subarray(0, m), resend);
+    expect(r).to.equal(data.length + 5);
+    expect(dec.decode(2, resend.subarray(0, r), got)).to.equal(data.length);
+    expect(Buffer.compare(got.subarray(0, data.length), data)).to.equal(0);
+    expect(dec.recoveries).to.equal(1);
+  });
+
+  it('refuses to resend bytes it never sent as a packet', () => {
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB });
+    const bogus = Uint8Array.from([0x13, 0, 0, 0, 0, 100]);
+    expect(enc.onMissRequest(bogus, new Uint8Array(2000))).to.equal(-1);
+    expect(enc.resendsRefused).to.equal(1);
+  });
+
+  it('sends payloads below minPayload raw and keeps them out of the cache', () => {
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB });
+    expect(enc.encode(1, new Uint8Array(10), new Uint8Array(100))).to.equal(-1);
+    expect(enc.rawPackets).to.equal(1);
+  });
+
+  it('never throws on arbitrary input and never returns bytes it cannot vouch for', () => {
+    const dec = new ReDecoder({ cacheBytes: 4 * MiB });
+    const out = new Uint8Array(70000);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, asPacket) => {
+        const msg = bytes.slice();
+        if (asPacket && msg.length > 0) msg[0] = 0x10; // PACKET: references to nothing held
+        const n = dec.decode(1, msg, out);
+        if (asPacket && msg.length >= 5 && n >= 0) {
+          // only literal ops can succeed on an empty cache
+          expect(dec.refBytes).to.equal(0);
+        }
+        expect(n === DECODE_MISS || n === DECODE_MALFORMED || n >= 0).to.equal(true);
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+
+  it('rejects a cache size that is not a power of two with a message naming the option', () => {
+    expect(() => new ReEncoder({ cacheBytes: 5 * MiB })).to.throw(/re\.cacheBytes/);
+    expect(() => new ReEncoder({ anchor: 100 })).to.throw(/re\.anchor/);
+  });
+});
+
+describe('RE held map', () => {
+  it('agrees with a byte-per-position model, across ring laps', () => {
+    const cap = 1 << 16;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * cap }), fc.integer({ min: 1, max: 3000 })), { maxLength: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * cap }), fc.integer({ min: 0, max: 3000 })), { maxLength: 20 }),
+        (writes, probes) => {
+          const m = new HeldMap(cap);
+          const model = new Map<number, number>(); // slot -> position held there
+          for (const [pos, len] of writes) {
+            m.mark(pos, len);
+            // a granule moved to another lap forgets its older bytes
+            for (let p = pos - (pos % 32); p < pos + len; p += 32) {
+              for (let q = p; q < p + 32; q++) {
+                const held = model.get(q % cap);
+                if (held !== undefined && Math.floor(held / cap) !== Math.floor(q / cap)) model.delete(q % cap);
+              }
+            }
+            for (let p = pos; p < pos + len; p++) model.set(p % cap, p);
+          }
+          const has = (p: number): boolean => model.get(p % cap) === p;
+          for (const [pos, len] of probes) {
+            let right = pos;
+            while (right < pos + len && has(right)) right++;
+            expect(m.runRight(pos, pos + len)).to.equal(right);
+            let left = pos;
+            while (left > pos - len && left > 0 && has(left - 1)) left--;
+            expect(m.runLeft(pos, Math.max(0, pos - len))).to.equal(left);
+          }
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+});
