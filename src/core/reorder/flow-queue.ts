@@ -15,11 +15,14 @@ export class FlowQueue {
   /** Index in the buffer's holding list, -1 when empty. */
   holdingIndex = -1;
 
+  // Slots [head, end) are live. The arrays are never shrunk: a flow that holds
+  // packets again reuses them instead of growing fresh ones (no GC churn).
   private frames: DataFrame[] = [];
   private seqs: number[] = [];
   private arrivals: number[] = [];
   private sizes: number[] = [];
   private head = 0;
+  private end = 0;
   /** Earliest arrival among held packets, ms (Infinity when empty). */
   minArrivalMs = Infinity;
 
@@ -28,7 +31,7 @@ export class FlowQueue {
   }
 
   get length(): number {
-    return this.seqs.length - this.head;
+    return this.end - this.head;
   }
 
   headSeq(): number {
@@ -57,19 +60,28 @@ export class FlowQueue {
 
   insert(frame: DataFrame, arrivalMs: number, size: number): void {
     const seq = frame.seq;
-    let i = this.seqs.length;
-    while (i > this.head && this.seqs[i - 1] > seq) i--;
-    if (i === this.seqs.length) {
-      this.frames.push(frame);
-      this.seqs.push(seq);
-      this.arrivals.push(arrivalMs);
-      this.sizes.push(size);
-    } else {
-      this.frames.splice(i, 0, frame);
-      this.seqs.splice(i, 0, seq);
-      this.arrivals.splice(i, 0, arrivalMs);
-      this.sizes.splice(i, 0, size);
+    if (this.end === this.seqs.length) {
+      if (this.head > 0 && this.head * 2 >= this.end) this.compact();
+      else {
+        this.frames.push(frame);
+        this.seqs.push(0);
+        this.arrivals.push(0);
+        this.sizes.push(0);
+      }
     }
+    let i = this.end;
+    while (i > this.head && this.seqs[i - 1] > seq) {
+      this.frames[i] = this.frames[i - 1];
+      this.seqs[i] = this.seqs[i - 1];
+      this.arrivals[i] = this.arrivals[i - 1];
+      this.sizes[i] = this.sizes[i - 1];
+      i--;
+    }
+    this.frames[i] = frame;
+    this.seqs[i] = seq;
+    this.arrivals[i] = arrivalMs;
+    this.sizes[i] = size;
+    this.end++;
     if (arrivalMs < this.minArrivalMs) this.minArrivalMs = arrivalMs;
   }
 
@@ -78,36 +90,38 @@ export class FlowQueue {
     const arrival = this.arrivals[this.head];
     this.frames[this.head] = undefined as unknown as DataFrame; // let the payload go
     this.head++;
-    if (this.head === this.seqs.length) {
-      this.frames.length = 0;
-      this.seqs.length = 0;
-      this.arrivals.length = 0;
-      this.sizes.length = 0;
+    if (this.head === this.end) {
       this.head = 0;
+      this.end = 0;
       this.minArrivalMs = Infinity;
       return;
     }
-    if (this.head > 32 && this.head * 2 > this.seqs.length) this.compact();
     if (arrival === this.minArrivalMs) this.recomputeMinArrival();
   }
 
+  /** Move the live slots to the front. */
   private compact(): void {
-    this.frames = this.frames.slice(this.head);
-    this.seqs = this.seqs.slice(this.head);
-    this.arrivals = this.arrivals.slice(this.head);
-    this.sizes = this.sizes.slice(this.head);
+    const n = this.end - this.head;
+    for (let i = 0; i < n; i++) {
+      this.frames[i] = this.frames[this.head + i];
+      this.seqs[i] = this.seqs[this.head + i];
+      this.arrivals[i] = this.arrivals[this.head + i];
+      this.sizes[i] = this.sizes[this.head + i];
+    }
+    for (let i = n; i < this.end; i++) this.frames[i] = undefined as unknown as DataFrame;
     this.head = 0;
+    this.end = n;
   }
 
   private recomputeMinArrival(): void {
     let m = Infinity;
-    for (let i = this.head; i < this.arrivals.length; i++) if (this.arrivals[i] < m) m = this.arrivals[i];
+    for (let i = this.head; i < this.end; i++) if (this.arrivals[i] < m) m = this.arrivals[i];
     this.minArrivalMs = m;
   }
 
   /** Index (from head) of the last held packet that arrived at or before `t`, or -1. */
   lastArrivedBy(t: number): number {
-    for (let i = this.seqs.length - 1; i >= this.head; i--) if (this.arrivals[i] <= t) return i - this.head;
+    for (let i = this.end - 1; i >= this.head; i--) if (this.arrivals[i] <= t) return i - this.head;
     return -1;
   }
 }

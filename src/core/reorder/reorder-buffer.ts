@@ -107,11 +107,15 @@ export class ReorderBuffer {
   /** Every seq <= floor is received, lost or given up (for frames without flowPrevSeq). */
   private floor = 0;
   private heldPacketCount = 0;
+  /** Held packets without flowPrevSeq (they wait on the floor); gates the floor scan. */
+  private heldFloorWaiters = 0;
   private heldByteCount = 0;
   /** A lower bound on the smallest held seq (exact after a scan). */
   private lowestHeldBound = Infinity;
+  /** Deliverable frames in slots [outHead, outEnd); the array is reused, never shrunk. */
   private readonly out: DataFrame[] = [];
   private outHead = 0;
+  private outEnd = 0;
   private readonly wakes: number[] = [];
   private readonly scratch: FlowQueue[] = [];
   private nowMs = 0;
@@ -196,6 +200,7 @@ export class ReorderBuffer {
     this.window.set(seq, SeqState.BUFFERED);
     flow.insert(frame, now, size);
     this.heldPacketCount++;
+    if (frame.flowPrevSeq === undefined) this.heldFloorWaiters++;
     this.heldByteCount += size;
     if (seq < this.lowestHeldBound) this.lowestHeldBound = seq;
     if (flow.holdingIndex < 0) {
@@ -209,12 +214,12 @@ export class ReorderBuffer {
 
   /** Next frame to hand to the TUN, or undefined. */
   pollDeliver(): DataFrame | undefined {
-    if (this.outHead === this.out.length) return undefined;
+    if (this.outHead === this.outEnd) return undefined;
     const f = this.out[this.outHead];
     this.out[this.outHead++] = undefined as unknown as DataFrame;
-    if (this.outHead === this.out.length) {
-      this.out.length = 0;
+    if (this.outHead === this.outEnd) {
       this.outHead = 0;
+      this.outEnd = 0;
     }
     return f;
   }
@@ -283,7 +288,7 @@ export class ReorderBuffer {
       this.counters.releasedByLossProof++;
       this.window.clearWaiter(seq);
       this.wakes.push(waiter);
-    } else if (this.heldPacketCount > 0 && seq === this.floor + 1) {
+    } else if (this.heldFloorWaiters > 0 && seq === this.floor + 1) {
       this.counters.releasedByLossProof++;
     }
   }
@@ -294,7 +299,7 @@ export class ReorderBuffer {
     const before = this.floor;
     if (this.floor < w.lowest - 1) this.floor = w.lowest - 1;
     while (this.floor < w.highest && w.state(this.floor + 1) !== SeqState.UNKNOWN) this.floor++;
-    if (this.floor !== before && this.heldPacketCount > 0) {
+    if (this.floor !== before && this.heldFloorWaiters > 0) {
       for (let i = 0; i < this.holding.length; i++) {
         const f = this.holding[i];
         if ((f.headFrame() as ReorderFrame).flowPrevSeq === undefined && f.headSeq() - 1 <= this.floor) this.wakes.push(f.flow);
@@ -329,6 +334,7 @@ export class ReorderBuffer {
     const seq = f.headSeq();
     this.holdHistogram.observe(now - f.headArrival());
     this.heldPacketCount--;
+    if ((frame as ReorderFrame).flowPrevSeq === undefined) this.heldFloorWaiters--;
     this.heldByteCount -= f.headSize();
     f.pop();
     if (seq > f.lastDelivered) f.lastDelivered = seq;
@@ -338,7 +344,9 @@ export class ReorderBuffer {
 
   /** Hand a frame out and wake whoever waited for its seq. */
   private emit(frame: DataFrame, seq: number): void {
-    this.out.push(frame);
+    if (this.outEnd === this.out.length) this.out.push(frame);
+    else this.out[this.outEnd] = frame;
+    this.outEnd++;
     this.counters.delivered++;
     this.window.set(seq, SeqState.DONE);
     const waiter = this.window.waiter(seq);
