@@ -1,0 +1,161 @@
+/**
+ * The test lab's programmatic API (`braid lab` is a thin CLI over it):
+ * labUp builds an edge and a gateway joined by N impaired paths, labSet
+ * changes a path while traffic flows, labStatus reads parameters and
+ * counters, labDown / labDownAll remove everything, also what a crashed run
+ * left. See docs/lab.md.
+ */
+import { randomBytes } from 'crypto';
+import { BraidError, UsageError } from '../errors';
+import { netnsKillAll, netnsList } from './netns-procs';
+import { callControl, type RelayStatus } from './control';
+import { NO_IMPAIRMENT, type Impairment } from './impairment';
+import { createLabNetwork, destroyLabNetwork, labNamespacesPresent, routeThroughRelay } from './network';
+import { preset, PRESETS } from './presets';
+import { applyRateLimits, readShaperCounters, type ShaperCounters } from './rate-limit';
+import { startRelay, stopRelays } from './relay-process';
+import { labDir, listLabNames, readLabState, relaySocket, removeLabDir, requireLabState, writeLabState } from './state';
+import { buildTopology, checkLabName, labNamespaces, NS_SUFFIX, type LabInfo, type LabPathInfo, type PathSpec } from './topology';
+
+export type { LabInfo, LabPathInfo } from './topology';
+export type { Impairment } from './impairment';
+
+/** A path: `"wifi"` (name = preset), `"lte2:lte"` (name:preset), or an object with parameter overrides. */
+export type PathRequest = string | ({ name: string; preset?: string } & Partial<Impairment>);
+
+export interface LabUpOptions {
+  /** Default: `lab-<4 hex>`. */
+  name?: string;
+  paths: PathRequest[];
+  /** Seeds the relays' random sources (path k gets seed + k) for repeatable loss patterns. */
+  seed?: number;
+}
+
+export interface LabPathStatus {
+  name: string;
+  params: Impairment;
+  /** Relay counters per direction; null if the relay does not answer (then `relayError` says why). */
+  relay: RelayStatus | null;
+  relayError?: string;
+  /** The tbf rate limiters: up = edge->gw, down = gw->edge. */
+  shaper: { up: ShaperCounters; down: ShaperCounters };
+}
+
+export interface LabStatus {
+  info: LabInfo;
+  createdAt: string;
+  paths: LabPathStatus[];
+}
+
+export function resolvePath(req: PathRequest): PathSpec {
+  if (typeof req === 'string') {
+    const [name, presetName = name, ...extra] = req.split(':');
+    if (extra.length > 0) throw new UsageError(`path '${req}' must be NAME or NAME:PRESET`);
+    if (!PRESETS[presetName]) {
+      throw new UsageError(`unknown link preset '${presetName}' for path '${name}'; use NAME:PRESET with a preset from ${Object.keys(PRESETS).join(', ')}`);
+    }
+    return { name, preset: presetName, params: preset(presetName) };
+  }
+  const { name, preset: presetName, ...overrides } = req;
+  const base = presetName ? preset(presetName) : PRESETS[name] ? preset(name) : { ...NO_IMPAIRMENT };
+  return { name, preset: presetName ?? (PRESETS[name] ? name : 'custom'), params: { ...base, ...overrides } };
+}
+
+export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
+  const name = opts.name ?? `lab-${randomBytes(2).toString('hex')}`;
+  checkLabName(name);
+  if (readLabState(name) || labNamespacesPresent(name).length > 0) {
+    throw new BraidError('BRAID_ERR_LAB', `lab '${name}' exists already; remove it with 'braid lab down ${name}' or pick another name`);
+  }
+  const info = buildTopology(name, opts.paths.map(resolvePath), labDir(name));
+  // Written first: whatever happens next, labDown finds it.
+  writeLabState({ info, createdAt: new Date().toISOString(), namespaces: labNamespaces(name, info.paths.length) });
+  try {
+    createLabNetwork(info);
+    for (const p of info.paths) applyRateLimits(p, p.params);
+    await Promise.all(
+      info.paths.map(async (p) => {
+        await startRelay(info.stateDir, p.middleNs, p.name, opts.seed === undefined ? undefined : opts.seed + p.index);
+        routeThroughRelay(p);
+      }),
+    );
+  } catch (err) {
+    await labDown(name);
+    throw err;
+  }
+  return info;
+}
+
+/** The LabInfo of a running lab. */
+export function labInfo(name: string): LabInfo {
+  return requireLabState(name).info;
+}
+
+export function labList(): string[] {
+  return listLabNames();
+}
+
+function findPath(info: LabInfo, pathName: string): LabPathInfo {
+  const p = info.paths.find((x) => x.name === pathName);
+  if (!p) throw new UsageError(`lab '${info.name}' has no path '${pathName}'; its paths: ${info.paths.map((x) => x.name).join(', ')}`);
+  return p;
+}
+
+/** Changes a path's parameters live: the relay takes them at once, tbf is replaced in place. */
+export async function labSet(lab: string, pathName: string, params: Partial<Impairment>): Promise<void> {
+  const state = requireLabState(lab);
+  const p = findPath(state.info, pathName);
+  const next: Impairment = { ...p.params, ...params };
+  if (next.rateUp !== p.params.rateUp || next.rateDown !== p.params.rateDown || next.queueMs !== p.params.queueMs) {
+    applyRateLimits(p, next);
+  }
+  const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'set', params: next });
+  if (!reply.ok) throw new BraidError('BRAID_ERR_LAB', `lab relay for path ${p.name} refused the change: ${reply.error}`);
+  p.params = next;
+  writeLabState(state);
+}
+
+export async function labStatus(lab: string): Promise<LabStatus> {
+  const state = requireLabState(lab);
+  const paths = await Promise.all(
+    state.info.paths.map(async (p): Promise<LabPathStatus> => {
+      const shaper = readShaperCounters(p);
+      try {
+        const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'status' });
+        if (reply.ok && reply.status) return { name: p.name, params: p.params, relay: reply.status, shaper };
+        return { name: p.name, params: p.params, relay: null, relayError: reply.ok ? 'no status' : reply.error, shaper };
+      } catch (err) {
+        return { name: p.name, params: p.params, relay: null, relayError: (err as Error).message, shaper };
+      }
+    }),
+  );
+  return { info: state.info, createdAt: state.createdAt, paths };
+}
+
+/** Removes lab `name`: relays and every process inside its namespaces, the namespaces, its state. Idempotent. */
+export async function labDown(name: string): Promise<void> {
+  checkLabName(name);
+  await stopRelays(labDir(name));
+  await netnsKillAll(labNamespacesPresent(name));
+  destroyLabNetwork(name);
+  removeLabDir(name);
+}
+
+/**
+ * Removes every lab: all with a state directory, and namespaces of generated
+ * names (`lab-xxxx-*`) even without one. With `prefix`, only labs whose name
+ * starts with it (tests use this so they never touch anyone else's lab).
+ * Returns the names removed.
+ */
+export async function labDownAll(opts: { prefix?: string } = {}): Promise<string[]> {
+  const names = new Set<string>(listLabNames());
+  for (const ns of netnsList()) {
+    const m = NS_SUFFIX.exec(ns);
+    if (!m) continue;
+    const base = ns.slice(0, m.index);
+    if (opts.prefix ? base.startsWith(opts.prefix) : /^lab-[0-9a-f]{4}$/.test(base)) names.add(base);
+  }
+  const chosen = [...names].filter((n) => (opts.prefix ? n.startsWith(opts.prefix) : true)).sort();
+  for (const n of chosen) await labDown(n);
+  return chosen;
+}
