@@ -202,6 +202,18 @@ for (const withFlowPrev of [true, false]) {
         rb.push(i + 70, tx.send(i, 2, 2, false));
       }
       expect(rb.holdBoundMs(270)).to.be.within(59, 61);
+      // A hole that nothing proves is now held for that long, not for the 5 ms floor.
+      rb.push(270, tx.send(260, 1, 3)); // ordered flow 3 on path 1
+      tx.send(260, 2, 3); // lost on path 2, and path 2 then goes quiet
+      const after = tx.send(261, 1, 3);
+      rb.push(271, after);
+      drain(rb);
+      expect(rb.heldPackets).to.equal(1);
+      expect(rb.pollTimeout()).to.be.within(271 + 59, 271 + 61);
+      rb.handleTimeout(271 + 50);
+      expect(drain(rb)).to.have.length(0);
+      rb.handleTimeout(rb.pollTimeout() as number);
+      expect(seqs(drain(rb))).to.deep.equal([after.seq]);
       const fast = make();
       const tx2 = new Sender(withFlowPrev);
       for (let i = 0; i < 200; i++) {

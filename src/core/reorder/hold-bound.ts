@@ -74,6 +74,7 @@ export class HoldBound {
 
   /** Feed one data packet's timing. */
   onSample(nowMs: number, pathId: number, sendTimeUs: number): void {
+    if (!Number.isFinite(sendTimeUs) || !Number.isFinite(nowMs)) return; // one bad header must not poison the bound
     let p: PathDelay | undefined;
     for (let i = 0; i < this.paths.length; i++) {
       if (this.paths[i].pathId === pathId) {

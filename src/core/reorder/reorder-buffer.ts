@@ -44,7 +44,7 @@ export const defaultReorderOptions: ReorderOptions = {
   windowSize: 1 << 16,
   maxBytes: 4 << 20,
   latePolicy: 'deliver',
-  maxFlows: 1 << 16,
+  maxFlows: 1 << 14,
 };
 
 export interface ReorderCounters {
