@@ -1,28 +1,52 @@
 /**
  * Two SecureEndpoints joined by an in-memory link on a fake clock, for the
- * session tests. Datagrams are copied on delivery (the receiver decrypts in
- * place), and every datagram ever sent is kept for replay tests.
+ * session tests. The link has a latency and optional jitter (which reorders);
+ * `run(until)` jumps the clock from event to event (deliveries and the
+ * endpoints' own timeouts). Datagrams are copied on delivery because the
+ * receiver decrypts in place, and every datagram ever sent is kept for the
+ * replay tests.
  */
 import { SecureEndpoint, SecureEndpointOptions, SeededRandomBytes, generatePrivateKey, publicKeyOf } from '../../src/core/session';
+import type { ReceiveResult } from '../../src/core/session';
+import { SeededRandom } from '../../src/core/random';
 import type { Frame } from '../../src/core/wire/frames';
 
+export type Side = 'a' | 'b';
+
 export interface Delivered {
-  to: 'a' | 'b';
+  to: Side;
+  at: number;
   frame: Frame;
+}
+
+interface InFlight {
+  at: number;
+  to: Side;
+  datagram: Uint8Array;
 }
 
 export class SessionPair {
   now = 1_000;
+  latencyMs = 0;
+  jitterMs = 0;
+  /** While true the link loses everything. */
+  blackhole = false;
   readonly a: SecureEndpoint;
   readonly b: SecureEndpoint;
   readonly aKey: Uint8Array;
   readonly bKey: Uint8Array;
   /** Every datagram sent, in order, with its destination. */
-  readonly wire: Array<{ to: 'a' | 'b'; datagram: Uint8Array }> = [];
+  readonly wire: Array<{ to: Side; datagram: Uint8Array }> = [];
   readonly delivered: Delivered[] = [];
+  readonly results: Array<{ to: Side; result: ReceiveResult }> = [];
+  /** Called at every clock step (traffic generators hook in here). */
+  onTick: ((now: number) => void) | null = null;
+  private inflight: InFlight[] = [];
+  private readonly rng: SeededRandom;
 
   constructor(seed = 1, opts: Partial<SecureEndpointOptions> = {}) {
     const rnd = new SeededRandomBytes(seed);
+    this.rng = new SeededRandom(seed + 99);
     this.aKey = generatePrivateKey(rnd);
     this.bKey = generatePrivateKey(rnd);
     this.a = new SecureEndpoint({
@@ -39,38 +63,61 @@ export class SessionPair {
     });
   }
 
-  ep(name: 'a' | 'b'): SecureEndpoint {
-    return name === 'a' ? this.a : this.b;
+  ep(side: Side): SecureEndpoint {
+    return side === 'a' ? this.a : this.b;
   }
 
-  /** Delivers one datagram to `to` and processes any replies to completion. */
-  deliver(to: 'a' | 'b', datagram: Uint8Array): void {
-    const queue: Array<{ to: 'a' | 'b'; datagram: Uint8Array }> = [{ to, datagram }];
-    while (queue.length > 0) {
-      const m = queue.shift()!;
-      this.wire.push({ to: m.to, datagram: m.datagram.slice() });
-      const r = this.ep(m.to).handleDatagram(this.now, m.datagram.slice());
-      const back = m.to === 'a' ? 'b' : 'a';
-      if (r.kind === 'frame') this.delivered.push({ to: m.to, frame: r.frame });
-      else if (r.kind === 'send' || r.kind === 'established') for (const d of r.datagrams) queue.push({ to: back, datagram: d });
-    }
+  /** Puts a datagram on the link toward `to`. */
+  send(to: Side, datagram: Uint8Array): void {
+    this.wire.push({ to, datagram: datagram.slice() });
+    if (this.blackhole) return;
+    const at = this.now + this.latencyMs + (this.jitterMs > 0 ? this.rng.next() * this.jitterMs : 0);
+    let i = this.inflight.length;
+    while (i > 0 && this.inflight[i - 1].at > at) i--;
+    this.inflight.splice(i, 0, { at, to, datagram: datagram.slice() });
   }
 
-  /** a connects to b; returns when both sides have a session. */
+  /** Hands a datagram to `to` now and puts its replies on the link. */
+  receive(to: Side, datagram: Uint8Array): ReceiveResult {
+    const r = this.ep(to).handleDatagram(this.now, datagram.slice());
+    this.results.push({ to, result: r });
+    const back: Side = to === 'a' ? 'b' : 'a';
+    if (r.kind === 'frame') this.delivered.push({ to, at: this.now, frame: r.frame });
+    else if (r.kind === 'send' || r.kind === 'established') for (const d of r.datagrams) this.send(back, d);
+    return r;
+  }
+
+  /** a connects to b and the link runs until both sides have a session. */
   handshake(): void {
-    for (const d of this.a.connect(this.now, 0)) this.deliver('b', d);
+    for (const d of this.a.connect(this.now, 0)) this.send('b', d);
+    const deadline = this.now + 10_000;
+    while (!(this.a.sessionInfo(0, this.now).established && this.b.sessionInfo(0, this.now).established)) {
+      if (this.now >= deadline) throw new Error('handshake did not complete');
+      this.run(this.now + 1);
+    }
+    this.run(this.now + this.latencyMs + this.jitterMs + 1); // let stragglers land
   }
 
-  /** Runs both endpoints' timers up to `until`, delivering what they send. */
-  advance(until: number): void {
+  /** Runs deliveries and both endpoints' timers up to `until`, calling onTick each `tickMs`. */
+  run(until: number, tickMs = 0): void {
+    let nextTick = tickMs > 0 ? this.now : Infinity;
     for (;;) {
       const ta = this.a.pollTimeout() ?? Infinity;
       const tb = this.b.pollTimeout() ?? Infinity;
-      const t = Math.max(this.now, Math.min(ta, tb));
+      const td = this.inflight.length > 0 ? this.inflight[0].at : Infinity;
+      const t = Math.max(this.now, Math.min(ta, tb, td, nextTick));
       if (t > until) break;
       this.now = t;
-      for (const o of this.a.handleTimeout(this.now)) this.deliver('b', o.datagram);
-      for (const o of this.b.handleTimeout(this.now)) this.deliver('a', o.datagram);
+      while (this.inflight.length > 0 && this.inflight[0].at <= this.now) {
+        const m = this.inflight.shift()!;
+        this.receive(m.to, m.datagram);
+      }
+      if (ta <= this.now) for (const o of this.a.handleTimeout(this.now)) this.send('b', o.datagram);
+      if (tb <= this.now) for (const o of this.b.handleTimeout(this.now)) this.send('a', o.datagram);
+      if (nextTick <= this.now) {
+        this.onTick?.(this.now);
+        nextTick += tickMs;
+      }
     }
     this.now = until;
   }

@@ -91,6 +91,8 @@ const DROPS = Object.fromEntries(DROP_REASONS.map((r) => [r, Object.freeze({ kin
 
 const EMPTY_FRAME: Frame = {};
 const MAX_SOURCE_BUCKETS = 10_000;
+/** Retired sessions kept per peer: two rekey races' worth. */
+const MAX_RETIRED = 4;
 
 export class SecureEndpoint {
   readonly counters: EndpointCounters = newCounters();
@@ -166,7 +168,8 @@ export class SecureEndpoint {
     const p = this.peers[peer];
     p.wanted = false;
     this.dropPending(p);
-    this.setPrevious(p, null, 0);
+    for (const r of p.retired) this.dropSession(r);
+    p.retired.length = 0;
     this.dropSession(p.current);
     this.dropSession(p.next);
     p.current = p.next = null;
@@ -226,7 +229,7 @@ export class SecureEndpoint {
       else if (p.current) t = Math.min(t, p.current.createdAt + this.rekeyAge(p.current));
       if (p.current) t = Math.min(t, p.current.createdAt + tm.rejectAfterMs);
       if (p.next) t = Math.min(t, p.next.createdAt + tm.rejectAfterMs);
-      if (p.previous) t = Math.min(t, p.previousUntil);
+      if (p.retired.length > 0) t = Math.min(t, p.retired[0].createdAt + tm.rejectAfterMs);
     }
     return t === Infinity ? undefined : t;
   }
@@ -244,7 +247,7 @@ export class SecureEndpoint {
         this.dropSession(p.next);
         p.next = null;
       }
-      if (p.previous && now >= p.previousUntil) this.setPrevious(p, null, 0);
+      while (p.retired.length > 0 && now - p.retired[0].createdAt >= tm.rejectAfterMs) this.dropSession(p.retired.shift()!);
 
       let start = false;
       if (p.pending) {
@@ -306,7 +309,6 @@ export class SecureEndpoint {
     }
     if (!s.replay.check(counter)) return this.drop('replayed');
     const p = this.peers[s.peer];
-    if (s === p.previous && now >= p.previousUntil) return this.drop('expired');
     if (!openInPlace(s, d, counter)) return this.drop('decrypt_failed');
     s.replay.update(counter);
     p.lastReceiveAt = now;
@@ -338,6 +340,7 @@ export class SecureEndpoint {
     p.lastTimestampUs = rx.timestampUs;
     p.lastInitiationAt = now;
     const s = new TransportSession(peer, localIndex, rx.senderIndex, built.keys.sendKey, built.keys.receiveKey, now, false);
+    // An unconfirmed `next` being replaced was never usable by the initiator (it moved on to a newer initiation).
     this.dropSession(p.next);
     p.next = s;
     this.sessions.set(localIndex, s);
@@ -393,10 +396,11 @@ export class SecureEndpoint {
     this.install(now, p, s);
   }
 
-  /** Makes `s` the session we send on; the old one keeps opening in-flight datagrams for a while. */
+  /** Makes `s` the session we send on; the old one keeps opening in-flight datagrams until its reject time. */
   private install(now: number, p: PeerState, s: TransportSession): void {
     if (p.current) {
-      this.setPrevious(p, p.current, now + this.timing.previousKeysMs);
+      p.retired.push(p.current);
+      if (p.retired.length > MAX_RETIRED) this.dropSession(p.retired.shift()!);
       p.rekeys++;
       this.counters.rekeys++;
     }
@@ -404,12 +408,6 @@ export class SecureEndpoint {
     p.sessions++;
     p.lastHandshakeAt = now;
     this.counters.sessionsEstablished++;
-  }
-
-  private setPrevious(p: PeerState, s: TransportSession | null, until: number): void {
-    if (p.previous) this.dropSession(p.previous);
-    p.previous = s;
-    p.previousUntil = until;
   }
 
   private dropSession(s: TransportSession | null): void {

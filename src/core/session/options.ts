@@ -18,8 +18,6 @@ export interface SessionTiming {
   handshakeRetryMaxMs: number;
   /** A rekey nobody asked for (no `connect`) gives up after this long without a response. */
   rekeyAttemptMs: number;
-  /** How long the previous session's keys still open datagrams after a switch (in-flight packets). */
-  previousKeysMs: number;
   /** The responder of a session starts its own rekey this much later than the initiator would. */
   responderRekeyDelayMs: number;
 }
@@ -32,7 +30,6 @@ export const DEFAULT_TIMING: SessionTiming = {
   handshakeRetryMs: 1_000,
   handshakeRetryMaxMs: 30_000,
   rekeyAttemptMs: 90_000,
-  previousKeysMs: 15_000,
   responderRekeyDelayMs: 15_000,
 };
 

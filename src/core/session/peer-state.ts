@@ -2,10 +2,12 @@
  * Everything the endpoint knows about one peer: its up to three transport
  * sessions and its handshake in progress.
  *
- * Why three sessions (as in WireGuard): `current` seals outgoing datagrams;
- * `previous` still opens datagrams sealed before a switch, so a rekey loses
- * nothing that was in flight; `next` is a responder's new session, unused
- * for sending until the initiator proves it has the keys by sending on it.
+ * Sessions: `current` seals outgoing datagrams; `next` is a responder's new
+ * session, unused for sending until the initiator proves it has the keys by
+ * sending on it; `retired` sessions still open datagrams until their reject
+ * time, so a rekey loses nothing in flight. Keeping more than WireGuard's one
+ * previous session matters when both sides rekey at once (a race makes two
+ * sessions, and each side may send on a different one until the next rekey).
  */
 import type { InitiatorHandshake } from './noise';
 import type { TransportSession } from './transport-session';
@@ -20,10 +22,9 @@ export interface PendingInitiation {
 
 export class PeerState {
   current: TransportSession | null = null;
-  previous: TransportSession | null = null;
   next: TransportSession | null = null;
-  /** When `previous` stops opening datagrams. */
-  previousUntil = 0;
+  /** Oldest first; receive only. */
+  readonly retired: TransportSession[] = [];
 
   pending: PendingInitiation | null = null;
   /** Retries since the last success (backoff exponent). */
