@@ -146,6 +146,40 @@ for (const withFlowPrev of [true, false]) {
       expect(rb.pollTimeout()).to.equal(undefined);
     });
 
+    it('delivers a late reinjected copy of a "lost" seq once, and its later copies are duplicates', () => {
+      for (const latePolicy of ['deliver', 'drop'] as const) {
+        const rb = make({ latePolicy });
+        const tx = new Sender(withFlowPrev);
+        const f1 = tx.send(0, 1, 7);
+        const f2 = tx.send(0, 1, 7); // lost on path 1, reinjected on path 2 later
+        const f3 = tx.send(0, 1, 7); // proves 2 lost
+        rb.push(10, f1);
+        rb.push(11, f3);
+        expect(seqs(drain(rb))).to.deep.equal([1, 3]);
+        rb.push(30, copyOn(f2, 2, 1, 0, DataFlags.REINJECTED));
+        rb.push(31, copyOn(f2, 3, 1, 0, DataFlags.REINJECTED));
+        expect(seqs(drain(rb))).to.deep.equal(latePolicy === 'deliver' ? [2] : []);
+        expect(rb.counters.late).to.equal(1);
+        expect(rb.counters.duplicates).to.equal(1);
+      }
+    });
+
+    it('records how long delivered packets were held', () => {
+      const rb = make();
+      const tx = new Sender(withFlowPrev);
+      const f1 = tx.send(0, 1, 7);
+      const f2 = tx.send(0, 2, 7);
+      rb.push(10, f1);
+      rb.push(10, tx.send(0, 1, 7)); // seq 3 waits for 2
+      rb.push(13, f2);
+      expect(seqs(drain(rb))).to.deep.equal([1, 2, 3]);
+      const h = rb.holdHistogram;
+      expect(h.count).to.equal(3);
+      expect(h.sumMs).to.equal(3);
+      expect(h.cumulative()[0]).to.equal(2); // two delivered on arrival
+      expect(h.cumulative()[3]).to.equal(3); // the third within 5 ms
+    });
+
     it('drops every duplicate copy exactly once and delivers the first', () => {
       const rb = make();
       const tx = new Sender(withFlowPrev);
