@@ -43,8 +43,10 @@ describe('ack generation', () => {
     expect(g.shouldAck(0)).to.equal(false);
     g.onData(1, data(6, 1, 3, 0), 100); // path 1 pathSeq 2 missing
     expect(g.shouldAck(1)).to.equal(true);
+    expect(g.pollAckPath(1)).to.equal(1);
     expect(g.pollTimeout()).to.equal(1);
-    const ack = g.buildAck(1);
+    const ack = g.buildAck(1, 1);
+    expect(g.pollAckPath(1)).to.equal(-1); // path 2 owes nothing yet (2 of 10 packets)
     expect(ack.ranges).to.deep.equal([
       { start: 5, end: 6 },
       { start: 1, end: 2 },
@@ -53,6 +55,21 @@ describe('ack generation', () => {
       [1, 3],
       [2, 2],
     ]);
+  });
+
+  it('acks per path: resetting one path leaves the other one due', () => {
+    const g = new AckGenerator();
+    g.onData(0, data(1, 1, 1, 0), 100);
+    g.onData(0, data(2, 2, 1, 0), 100);
+    g.onData(0, data(3, 1, 2, 0), 100);
+    g.onData(0, data(4, 2, 2, 0), 100);
+    expect(g.pollAckPath(0)).to.equal(1);
+    g.buildAck(0, 1);
+    expect(g.pollAckPath(0)).to.equal(2);
+    const ack = g.buildAck(0, 2);
+    expect(ack.paths).to.have.length(2);
+    expect(g.pollAckPath(0)).to.equal(-1);
+    expect(g.pollTimeout()).to.equal(undefined);
   });
 
   it('reports a bounded number of ranges, newest first', () => {

@@ -4,10 +4,11 @@
  * the echoed send time and a one-way-delay sample). The sender's per-path
  * estimators and loss detection live on these.
  *
- * When to ack: after `everyPackets` data packets on any path, `maxDelayMs`
- * after the first unacked packet of a path, and at once when a path skips a
+ * When to ack, per path: after `everyPackets` data packets on the path,
+ * `maxDelayMs` after its first unacked packet, and at once when it skips a
  * pathSeq (a loss on that path: the sender should hear about it within one
- * packet time). Global-seq gaps are not a trigger: with several paths of
+ * packet time). pollAckPath() names the path that owes an ack; sending it back
+ * on that path makes the echo a clean RTT sample for it. Global-seq gaps are not a trigger: with several paths of
  * different delay they are the normal state.
  */
 import type { AckFrame, DataFrame, PathReceiveStats } from '../wire/frames';
@@ -43,6 +44,8 @@ class PathAckState {
   /** Data packets since the last ack. */
   pending = 0;
   firstPendingMs = 0;
+  /** This path skipped a pathSeq since its last ack: ack at once. */
+  gap = false;
 
   constructor(pathId: number) {
     this.pathId = pathId;
@@ -53,7 +56,6 @@ export class AckGenerator {
   readonly options: AckOptions;
   readonly ranges: SeqRanges;
   private readonly paths: PathAckState[] = [];
-  private immediate = false;
   private nowMs = 0;
   /** Acks built so far (for metrics). */
   acksBuilt = 0;
@@ -72,7 +74,7 @@ export class AckGenerator {
     p.packets++;
     p.bytes += size;
     if (frame.pathSeq > p.highestPathSeq) {
-      if (frame.pathSeq > p.highestPathSeq + 1) this.immediate = true;
+      if (frame.pathSeq > p.highestPathSeq + 1) p.gap = true;
       p.highestPathSeq = frame.pathSeq;
       p.echoSendTimeUs = frame.sendTimeUs;
       p.highestAtMs = now;
@@ -83,28 +85,40 @@ export class AckGenerator {
     if (Number.isSafeInteger(frame.seq) && frame.seq >= 1) this.ranges.add(frame.seq);
   }
 
-  /** Is an ack due now? */
+  /** Is an ack due now (for any path)? */
   shouldAck(now: number): boolean {
-    if (this.immediate) return true;
-    for (const p of this.paths) {
-      if (p.pending >= this.options.everyPackets) return true;
-      if (p.pending > 0 && now - p.firstPendingMs >= this.options.maxDelayMs) return true;
-    }
-    return false;
+    return this.pollAckPath(now) >= 0;
+  }
+
+  /**
+   * The path that owes an ack now, or -1. Send that ack back on the same
+   * path, so the echoed send time gives that path's RTT.
+   */
+  pollAckPath(now: number): number {
+    for (let i = 0; i < this.paths.length; i++) if (this.due(this.paths[i], now)) return this.paths[i].pathId;
+    return -1;
   }
 
   /** When an ack becomes due without more data, ms, or undefined. */
   pollTimeout(): number | undefined {
-    if (this.immediate) return this.nowMs;
     let t = Infinity;
-    for (const p of this.paths) if (p.pending > 0 && p.firstPendingMs + this.options.maxDelayMs < t) t = p.firstPendingMs + this.options.maxDelayMs;
+    for (const p of this.paths) {
+      if (p.pending === 0) continue;
+      const at = p.gap || p.pending >= this.options.everyPackets ? this.nowMs : p.firstPendingMs + this.options.maxDelayMs;
+      if (at < t) t = at;
+    }
     return t === Infinity ? undefined : t;
   }
 
-  /** Build the ack and reset the triggers. Stats cover every path that has delivered data. */
-  buildAck(now: number): AckFrame {
+  /**
+   * Build an ack carrying the SACK ranges and every path's stats. With
+   * `pathId`, only that path's triggers are reset (per-path acking, see
+   * pollAckPath); without, all of them.
+   */
+  buildAck(now: number, pathId?: number): AckFrame {
     this.nowMs = now;
     const paths: PathReceiveStats[] = [];
+    let immediate = false;
     for (const p of this.paths) {
       paths.push({
         pathId: p.pathId,
@@ -115,12 +129,20 @@ export class AckGenerator {
         ackDelayUs: Math.max(0, Math.round((now - p.highestAtMs) * 1000)),
         owdUs: p.owdUs,
       });
-      p.pending = 0;
+      if (pathId === undefined || p.pathId === pathId) {
+        if (p.gap) immediate = true;
+        p.pending = 0;
+        p.gap = false;
+      }
     }
-    if (this.immediate) this.immediateAcks++;
-    this.immediate = false;
+    if (immediate) this.immediateAcks++;
     this.acksBuilt++;
     return { ranges: this.ranges.newest(this.options.maxRanges), paths };
+  }
+
+  private due(p: PathAckState, now: number): boolean {
+    if (p.pending === 0) return false;
+    return p.gap || p.pending >= this.options.everyPackets || now - p.firstPendingMs >= this.options.maxDelayMs;
   }
 
   /** A path closed: stop reporting it. */
