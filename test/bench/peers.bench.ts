@@ -7,9 +7,10 @@
  * BRAID_BENCH_SECONDS sets the length of each transfer (default 8).
  */
 import type { Bench, BenchResult } from './harness';
+import { throughputRows } from './measure/bench-results';
 import { Cleanup } from './measure/cleanup';
 import { pingQuantiles } from './measure/ping';
-import { runThroughputCase, type ThroughputCaseResult } from './measure/throughput-case';
+import { runThroughputCase } from './measure/throughput-case';
 import { vethPairUp } from './measure/veth-pair';
 import { startOpenvpnPair } from './measure/peers/openvpn';
 import { startWireguardGoPair } from './measure/peers/wireguard-go';
@@ -32,14 +33,6 @@ function onePath(cleanup: Cleanup): OnePath {
   return { kind: 'veth', edgeNs: pair.a, gwNs: pair.b, edgeAddr: pair.aAddr, gwAddr: pair.bAddr };
 }
 
-function throughputResults(metric: string, system: string, r: ThroughputCaseResult, params: Record<string, string | number>): BenchResult[] {
-  const out: BenchResult[] = [{ name: metric, value: r.mbps, unit: 'Mbit/s', params: { ...params, system, retransmits: r.retransmits } }];
-  if (Number.isFinite(r.cpuSecondsPerGb)) {
-    out.push({ name: 'cpu_seconds_per_gb', value: r.cpuSecondsPerGb, unit: 's/GB', params: { ...params, system } });
-  }
-  return out;
-}
-
 async function run(): Promise<BenchResult[]> {
   const seconds = Number(process.env.BRAID_BENCH_SECONDS ?? 8);
   const results: BenchResult[] = [];
@@ -48,7 +41,7 @@ async function run(): Promise<BenchResult[]> {
     const path = onePath(cleanup);
     const params = { path: path.kind, seconds };
     const bare = await runThroughputCase({ clientNs: path.edgeNs, serverNs: path.gwNs, serverAddr: path.gwAddr, seconds });
-    results.push(...throughputResults('veth_mbps', 'veth', bare, params));
+    results.push(...throughputRows('veth_mbps', bare, { ...params, system: 'veth' }));
     for (const peer of PEERS) {
       let tunnel: TunnelPair | undefined;
       try {
@@ -63,7 +56,7 @@ async function run(): Promise<BenchResult[]> {
           seconds,
           pids: tunnel.pids,
         });
-        results.push(...throughputResults(peer.metric, peer.system, r, params));
+        results.push(...throughputRows(peer.metric, r, { ...params, system: peer.system }));
       } catch (err) {
         // One broken peer must not hide the others' numbers; the missing row and this line say why.
         process.stderr.write(`peers: ${peer.system} failed: ${err instanceof Error ? err.message : String(err)}\n`);

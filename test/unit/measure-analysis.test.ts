@@ -4,6 +4,8 @@ import { quantiles, quantileSorted } from '../bench/measure/quantiles';
 import { analyzeProbes, type ProbeRecord } from '../bench/measure/probe-gaps';
 import { busiestPath, detectFailback } from '../bench/measure/failover-case';
 import { cpuSecondsPerGb } from '../bench/measure/cpu';
+import { failoverRows, latencyRows, throughputRows } from '../bench/measure/bench-results';
+import type { FailoverCaseResult } from '../bench/measure/failover-case';
 
 /** A 10 ms stream of n probes, RTT 1 ms, with the given seqs unanswered. */
 function stream(n: number, lost: number[] = [], start = 1000): ProbeRecord[] {
@@ -106,5 +108,31 @@ describe('measure: CPU per GB', () => {
   it('divides CPU seconds by 10^9-byte units', () => {
     expect(cpuSecondsPerGb(3, 1.5e9)).to.equal(2);
     expect(cpuSecondsPerGb(1, 0)).to.be.NaN;
+  });
+});
+
+describe('measure: bench rows', () => {
+  it('failover rows carry the issue 4 names, the cut path and the probes sent', () => {
+    const r = { path: 'wifi', longestGapMs: 250, lostPackets: 20, failbackMs: 800, probe: { sent: 900 } } as unknown as FailoverCaseResult;
+    const rows = failoverRows(r, { scheduler: 'rr' });
+    expect(rows.map((x) => [x.name, x.value])).to.deep.equal([['failover_gap_ms', 250], ['failover_lost_packets', 20], ['failback_ms', 800]]);
+    expect(rows[1].params).to.deep.equal({ scheduler: 'rr', path: 'wifi', sent: 900 });
+  });
+
+  it('latency rows: one per quantile, labelled with load and quantile', () => {
+    const q = { p50: 1, p95: 2, p99: 3, min: 0, max: 4, n: 10 };
+    const rows = latencyRows({ load: 'tcp', rtt: q, added: { p50: 0.5, p95: 1.5, p99: 2.5 }, lost: 0, sent: 10 }, { system: 'braid' });
+    expect(rows.map((x) => [x.name, x.value, x.params.quantile, x.params.load])).to.deep.equal([
+      ['added_latency_ms', 0.5, 'p50', 'tcp'],
+      ['added_latency_ms', 1.5, 'p95', 'tcp'],
+      ['added_latency_ms', 2.5, 'p99', 'tcp'],
+    ]);
+  });
+
+  it('throughput rows add cpu_seconds_per_gb only when CPU was measured', () => {
+    const base = { mbps: 100, retransmits: 3, bytes: 1e8, cpuSeconds: 0, cpuSecondsPerGb: NaN };
+    expect(throughputRows('veth_mbps', base, {}).map((x) => x.name)).to.deep.equal(['veth_mbps']);
+    const rows = throughputRows('openvpn_mbps', { ...base, cpuSeconds: 1, cpuSecondsPerGb: 10 }, { system: 'openvpn' });
+    expect(rows.map((x) => [x.name, x.value, x.unit])).to.deep.equal([['openvpn_mbps', 100, 'Mbit/s'], ['cpu_seconds_per_gb', 10, 's/GB']]);
   });
 });

@@ -49,8 +49,11 @@ export interface FailoverCaseResult {
   lostPackets: number;
   /** ms from the restore until the path carries the stream again; NaN if it never did. */
   failbackMs: number;
-  /** Epoch ms when the blackhole and the restore took effect. */
+  /** Epoch ms when blackhole() returned (the path is dead from here on). */
   cutAtMs: number;
+  /** Epoch ms when restore() was called: the path was dead for at least restoreStartMs - cutAtMs. */
+  restoreStartMs: number;
+  /** Epoch ms when restore() returned; failbackMs counts from here. */
   restoredAtMs: number;
   probe: IrttProbeResult;
 }
@@ -129,21 +132,24 @@ export async function runFailoverCase(opts: FailoverCaseOptions): Promise<Failov
   })();
   let path = opts.path ?? '';
   let cutAtMs = NaN;
+  let restoreStartMs = NaN;
   let restoredAtMs = NaN;
+  let cutTried = false;
   try {
     const warmStart = await opts.pathBytes();
     await sleep(warmupMs);
     path = opts.path ?? busiestPath(warmStart, await opts.pathBytes());
-    cutAtMs = Date.now();
+    cutTried = true;
     await opts.blackhole(path);
     cutAtMs = Date.now();
     await sleep(outageMs);
+    restoreStartMs = Date.now();
     await opts.restore(path);
     restoredAtMs = Date.now();
   } catch (err) {
     polling = false;
     // Never leave the path dead for the next case.
-    if (!Number.isNaN(cutAtMs) && Number.isNaN(restoredAtMs)) await opts.restore(path).catch(() => undefined);
+    if (cutTried && Number.isNaN(restoredAtMs)) await opts.restore(path).catch(() => undefined);
     await poller.catch(() => undefined);
     await probe.abort();
     throw err;
@@ -162,6 +168,7 @@ export async function runFailoverCase(opts: FailoverCaseOptions): Promise<Failov
     lostPackets: result.lost,
     failbackMs: detectFailback(series, restoredAtMs, minBytes, windowMs),
     cutAtMs,
+    restoreStartMs,
     restoredAtMs,
     probe: result,
   };

@@ -15,3 +15,8 @@ export { runThroughputCase, type ThroughputCaseOptions, type ThroughputCaseResul
 export { runFailoverCase, detectFailback, busiestPath, type FailoverCaseOptions, type FailoverCaseResult } from './failover-case';
 export { vethPairUp, type VethPair } from './veth-pair';
 export { Cleanup } from './cleanup';
+export { runLatencyCase, bestPathRttMs, type LatencyCaseOptions, type LatencyCaseResult, type ProbeEnds } from './latency-case';
+export { throughputRows, failoverRows, latencyRows, type BenchParams } from './bench-results';
+export { startOpenvpnPair } from './peers/openvpn';
+export { startWireguardGoPair } from './peers/wireguard-go';
+export type { TunnelEnds, TunnelPair } from './peers/tunnel-pair';
