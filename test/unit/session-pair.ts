@@ -79,7 +79,8 @@ export class SessionPair {
 
   /** Hands a datagram to `to` now and puts its replies on the link. */
   receive(to: Side, datagram: Uint8Array): ReceiveResult {
-    const r = this.ep(to).handleDatagram(this.now, datagram.slice());
+    // The source address only feeds per-source handshake limits: the peer's "address" is its name.
+    const r = this.ep(to).handleDatagram(this.now, datagram.slice(), to === 'b' ? 'addr-a' : 'addr-b');
     this.results.push({ to, result: r });
     const back: Side = to === 'a' ? 'b' : 'a';
     if (r.kind === 'frame') this.delivered.push({ to, at: this.now, frame: r.frame });
