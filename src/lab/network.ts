@@ -26,12 +26,12 @@ const TUN_TXQUEUELEN = 4096;
 export function createLabNetwork(lab: LabInfo): void {
   for (const ns of labNamespaces(lab.name, lab.paths.length)) netnsAdd(ns);
   const links: string[] = [
-    `link add ${LAN_DEV} netns ${lab.edgeNs} type veth peer name ${APP_DEV} netns ${lab.appEdgeNs}`,
-    `link add ${LAN_DEV} netns ${lab.gwNs} type veth peer name ${APP_DEV} netns ${lab.appGwNs}`,
+    `link add name ${LAN_DEV} netns ${lab.edgeNs} type veth peer name ${APP_DEV} netns ${lab.appEdgeNs}`,
+    `link add name ${LAN_DEV} netns ${lab.gwNs} type veth peer name ${APP_DEV} netns ${lab.appGwNs}`,
   ];
   for (const p of lab.paths) {
-    links.push(`link add ${p.edgeDev} netns ${lab.edgeNs} type veth peer name ${MIDDLE_EDGE_DEV} netns ${p.middleNs}`);
-    links.push(`link add ${p.gwDev} netns ${lab.gwNs} type veth peer name ${MIDDLE_GW_DEV} netns ${p.middleNs}`);
+    links.push(`link add name ${p.edgeDev} netns ${lab.edgeNs} type veth peer name ${MIDDLE_EDGE_DEV} netns ${p.middleNs}`);
+    links.push(`link add name ${p.gwDev} netns ${lab.gwNs} type veth peer name ${MIDDLE_GW_DEV} netns ${p.middleNs}`);
   }
   ipBatch(links);
   // Forwarding on the routers; rp_filter off because multipath traffic is asymmetric by design.
@@ -46,16 +46,16 @@ export function createLabNetwork(lab: LabInfo): void {
 }
 
 function setupAppHost(ns: string, addr: string, router: string): void {
-  ipBatch([`addr add ${addr}/24 dev ${APP_DEV}`, `link set ${APP_DEV} up`, `route add default via ${router}`], { netns: ns });
+  ipBatch([`addr add ${addr}/24 dev ${APP_DEV}`, `link set dev ${APP_DEV} up`, `route add default via ${router}`], { netns: ns });
 }
 
 function edgeLines(lab: LabInfo): string[] {
-  const lines = [`addr add ${lab.edgeLanAddr}/24 dev ${LAN_DEV}`, `link set ${LAN_DEV} up`];
+  const lines = [`addr add ${lab.edgeLanAddr}/24 dev ${LAN_DEV}`, `link set dev ${LAN_DEV} up`];
   for (const p of lab.paths) {
     const metric = 100 + p.index; // the first path is the preferred default, like a laptop preferring Wi-Fi
     lines.push(
       `addr add ${p.edgeAddr}/24 dev ${p.edgeDev}`,
-      `link set ${p.edgeDev} up`,
+      `link set dev ${p.edgeDev} up`,
       `route add default via ${p.edgeRouter} dev ${p.edgeDev} metric ${metric}`,
       // Per path routes to the gateway: a socket bound to this device (SO_BINDTODEVICE) finds its own.
       `route add ${lab.gwPublicAddr}/32 via ${p.edgeRouter} dev ${p.edgeDev} metric ${metric}`,
@@ -69,11 +69,11 @@ function edgeLines(lab: LabInfo): string[] {
 }
 
 function gwLines(lab: LabInfo): string[] {
-  const lines = [`addr add ${lab.gwPublicAddr}/32 dev lo`, `addr add ${lab.gwLanAddr}/24 dev ${LAN_DEV}`, `link set ${LAN_DEV} up`];
+  const lines = [`addr add ${lab.gwPublicAddr}/32 dev lo`, `addr add ${lab.gwLanAddr}/24 dev ${LAN_DEV}`, `link set dev ${LAN_DEV} up`];
   for (const p of lab.paths) {
     lines.push(
       `addr add ${p.gwAddr}/24 dev ${p.gwDev}`,
-      `link set ${p.gwDev} up`,
+      `link set dev ${p.gwDev} up`,
       // Replies to the edge's address on path k go back over path k.
       `route add 10.20.${p.index}.0/24 via ${middleGwSideAddr(p)} dev ${p.gwDev}`,
     );
@@ -103,14 +103,14 @@ function setupMiddle(p: LabPathInfo): void {
   ipBatch(
     [
       `addr add ${p.edgeRouter}/24 dev ${MIDDLE_EDGE_DEV}`,
-      `link set ${MIDDLE_EDGE_DEV} up`,
+      `link set dev ${MIDDLE_EDGE_DEV} up`,
       `addr add ${middleGwSideAddr(p)}/24 dev ${MIDDLE_GW_DEV}`,
-      `link set ${MIDDLE_GW_DEV} up`,
+      `link set dev ${MIDDLE_GW_DEV} up`,
       `route add default via ${p.gwAddr} dev ${MIDDLE_GW_DEV}`,
       `tuntap add dev ${TUN_UP} mode tun`,
       `tuntap add dev ${TUN_DOWN} mode tun`,
-      `link set ${TUN_UP} txqueuelen ${TUN_TXQUEUELEN} up`,
-      `link set ${TUN_DOWN} txqueuelen ${TUN_TXQUEUELEN} up`,
+      `link set dev ${TUN_UP} txqueuelen ${TUN_TXQUEUELEN} up`,
+      `link set dev ${TUN_DOWN} txqueuelen ${TUN_TXQUEUELEN} up`,
       `route add default dev ${TUN_UP} table ${MIDDLE_UP_TABLE}`,
       `route add default dev ${TUN_DOWN} table ${MIDDLE_DOWN_TABLE}`,
     ],

@@ -45,11 +45,28 @@ export interface ProbeStats {
   max: number;
 }
 
+/** Where probes go from (tx) and to (rx): a namespace and an address in it, each. */
+export interface ProbeEnds {
+  txNs: string;
+  txAddr: string;
+  rxNs: string;
+  rxAddr: string;
+}
+
+/** Probes one lab path, edge->gateway public address (up) or back (down). */
 export async function probePath(lab: LabInfo, pathName: string, opts: ProbeOptions): Promise<ProbeResult> {
   const p = lab.paths.find((x) => x.name === pathName);
   if (!p) throw new UsageError(`lab '${lab.name}' has no path '${pathName}'`);
   const up = (opts.direction ?? 'up') === 'up';
-  const [rxNs, rxAddr, txNs, txAddr] = up ? [lab.gwNs, lab.gwPublicAddr, lab.edgeNs, p.edgeAddr] : [lab.edgeNs, p.edgeAddr, lab.gwNs, lab.gwPublicAddr];
+  const edge = { ns: lab.edgeNs, addr: p.edgeAddr };
+  const gw = { ns: lab.gwNs, addr: lab.gwPublicAddr };
+  const [tx, rx] = up ? [edge, gw] : [gw, edge];
+  return probe({ txNs: tx.ns, txAddr: tx.addr, rxNs: rx.ns, rxAddr: rx.addr }, opts);
+}
+
+/** Sends `count` UDP probes from ends.tx to ends.rx and reports what arrived, in order, with one-way delays. */
+export async function probe(ends: ProbeEnds, opts: ProbeOptions): Promise<ProbeResult> {
+  const { txNs, txAddr, rxNs, rxAddr } = ends;
   const sendMs = opts.count * opts.intervalMs;
   const rx = spawn('ip', ['netns', 'exec', rxNs, process.execPath, PROBE_SCRIPT, 'recv', rxAddr, String(opts.count), String(opts.idleMs ?? 500)], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -116,10 +116,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** The line of the relay's log that says what went wrong (a thrown error), else its last line. */
 function readTail(file: string): string {
   try {
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    return lines.slice(-3).join(' | ');
+    return lines.find((l) => /Error|ERROR/.test(l))?.trim() ?? lines[lines.length - 1];
   } catch {
     return '';
   }

@@ -1,0 +1,158 @@
+/**
+ * The lab's impairments measured with real traffic through a real lab:
+ * UDP probes (one-way delay from the shared monotonic clock), iperf3 for
+ * rates. Tolerances are wide enough for a busy 2-core machine and narrow
+ * enough that a broken impairment fails.
+ */
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { randomBytes } from 'crypto';
+import { ipJson } from '../../src/io/ip';
+import { labDown, labSet, labStatus, labUp, type LabInfo } from '../../src/lab/lab';
+import { probe, probePath, probeStats } from '../../src/lab/probe';
+
+const CLEAN = { delayMs: 0, jitterMs: 0, lossPct: 0, burst: 1, reorderPct: 0, rateUp: 0, rateDown: 0, outage: false };
+
+async function relayPid(lab: string, path: string): Promise<number> {
+  const s = await labStatus(lab);
+  return s.paths.find((p) => p.name === path)?.relay?.pid ?? -1;
+}
+
+/** iperf3 TCP goodput in Mbit/s from edge over `dev` (SO_BINDTODEVICE) to the gateway, for `seconds`. */
+async function iperfMbit(lab: LabInfo, dev: string, seconds: number, reverse = false): Promise<number> {
+  const server: ChildProcess = spawn('ip', ['netns', 'exec', lab.gwNs, 'iperf3', '-s', '-1', '-B', lab.gwPublicAddr], { stdio: 'ignore' });
+  try {
+    let r = spawnSync('true', { encoding: 'utf8' });
+    for (let i = 0; i < 50; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      const args = ['netns', 'exec', lab.edgeNs, 'iperf3', '-c', lab.gwPublicAddr, '--bind-dev', dev, '-t', String(seconds), '-J'];
+      r = spawnSync('ip', reverse ? [...args, '-R'] : args, { encoding: 'utf8' });
+      if (r.status === 0) break; // else the server was not listening yet
+    }
+    expect(r.status, String(r.stdout).slice(0, 300)).to.equal(0);
+    const j = JSON.parse(String(r.stdout)) as { end: { sum_received: { bits_per_second: number } } };
+    return j.end.sum_received.bits_per_second / 1e6;
+  } finally {
+    server.kill();
+  }
+}
+
+describe('lab impairments, measured through a real lab', function () {
+  this.timeout(60_000);
+  const name = `bt-lab-${randomBytes(2).toString('hex')}`;
+  let lab: LabInfo;
+
+  before(async () => {
+    lab = await labUp({ name, paths: [{ name: 'a', preset: 'clean' }, { name: 'b', preset: 'clean' }], seed: 1 });
+  });
+
+  after(async () => {
+    await labDown(name);
+  });
+
+  beforeEach(async () => {
+    await labSet(name, 'a', CLEAN);
+  });
+
+  it('joins edge and gateway by one link per path, each carrying its own traffic', async () => {
+    for (const p of lab.paths) {
+      const r = probeStats(await probePath(lab, p.name, { count: 50, intervalMs: 1 }));
+      expect(r.received, p.name).to.equal(50);
+      const back = probeStats(await probePath(lab, p.name, { count: 50, intervalMs: 1, direction: 'down' }));
+      expect(back.received, p.name).to.equal(50);
+    }
+    const s = await labStatus(name);
+    for (const p of s.paths) {
+      expect(p.relay?.up.forwardedPackets, p.name).to.equal(50);
+      expect(p.relay?.down.forwardedPackets, p.name).to.equal(50);
+    }
+  });
+
+  it('routes a socket bound to a path device or address over that path, whatever the default prefers', () => {
+    const viaDev = ipJson<Array<{ dev: string; gateway: string }>>(['route', 'get', lab.gwPublicAddr, 'oif', 'b'], { netns: lab.edgeNs });
+    expect(viaDev[0]).to.include({ dev: 'b', gateway: '10.20.2.1' });
+    const viaAddr = ipJson<Array<{ dev: string }>>(['route', 'get', lab.gwPublicAddr, 'from', '10.20.2.2'], { netns: lab.edgeNs });
+    expect(viaAddr[0].dev).to.equal('b');
+    const byDefault = ipJson<Array<{ dev: string }>>(['route', 'get', lab.gwPublicAddr], { netns: lab.edgeNs });
+    expect(byDefault[0].dev).to.equal('a');
+  });
+
+  it('lets the app hosts reach their endpoint host', async () => {
+    const r1 = await probe({ txNs: lab.appEdgeNs, txAddr: lab.appEdgeAddr, rxNs: lab.edgeNs, rxAddr: lab.edgeLanAddr }, { count: 20, intervalMs: 1 });
+    const r2 = await probe({ txNs: lab.gwNs, txAddr: lab.gwLanAddr, rxNs: lab.appGwNs, rxAddr: lab.appGwAddr }, { count: 20, intervalMs: 1 });
+    expect([r1.seqs.length, r2.seqs.length]).to.deep.equal([20, 20]);
+  });
+
+  it('delays each direction by the configured one-way delay, changed live without a restart', async () => {
+    const pid = await relayPid(name, 'a');
+    await labSet(name, 'a', { delayMs: 20 });
+    const up = probeStats(await probePath(lab, 'a', { count: 200, intervalMs: 2 }));
+    const down = probeStats(await probePath(lab, 'a', { count: 200, intervalMs: 2, direction: 'down' }));
+    expect(up.p50).to.be.within(19.9, 23);
+    expect(down.p50).to.be.within(19.9, 23);
+    await labSet(name, 'a', { delayMs: 50 });
+    const later = probeStats(await probePath(lab, 'a', { count: 100, intervalMs: 2 }));
+    expect(later.p50).to.be.within(49.9, 53);
+    expect(await relayPid(name, 'a')).to.equal(pid);
+    // The other path is untouched.
+    expect(probeStats(await probePath(lab, 'b', { count: 50, intervalMs: 1 })).p50).to.be.below(5);
+  });
+
+  it('jitters the delay by about the configured deviation without reordering', async () => {
+    await labSet(name, 'a', { delayMs: 30, jitterMs: 5 });
+    const s = probeStats(await probePath(lab, 'a', { count: 150, intervalMs: 10 }));
+    expect(s.p50).to.be.within(28, 34);
+    expect(s.stddev).to.be.within(3, 8);
+    expect(s.reorderedPct).to.equal(0);
+  });
+
+  it('loses about the configured share of packets, and the relay counts each one', async () => {
+    await labSet(name, 'a', { lossPct: 10 });
+    const before = (await labStatus(name)).paths[0].relay?.up.dropLoss ?? 0;
+    const s = probeStats(await probePath(lab, 'a', { count: 2000, intervalMs: 0.5 }));
+    expect(s.lossPct).to.be.within(7.5, 12.5);
+    expect(s.meanLossBurst).to.be.below(1.5);
+    const after = (await labStatus(name)).paths[0].relay?.up.dropLoss ?? 0;
+    expect(after - before).to.equal(s.sent - s.received);
+  });
+
+  it('loses in bursts of about the configured mean length', async () => {
+    await labSet(name, 'a', { lossPct: 10, burst: 5 });
+    const s = probeStats(await probePath(lab, 'a', { count: 3000, intervalMs: 0.5 }));
+    expect(s.lossPct).to.be.within(5, 15);
+    expect(s.meanLossBurst).to.be.within(3.5, 7);
+  });
+
+  it('reorders about the configured share of packets', async () => {
+    await labSet(name, 'a', { reorderPct: 10, reorderMs: 10 });
+    const s = probeStats(await probePath(lab, 'a', { count: 1000, intervalMs: 1 }));
+    expect(s.received).to.equal(1000);
+    expect(s.reorderedPct).to.be.within(6, 14);
+  });
+
+  it('drops everything during an outage while the link stays up, and recovers after', async () => {
+    const pid = await relayPid(name, 'a');
+    await labSet(name, 'a', { outage: true });
+    const during = probeStats(await probePath(lab, 'a', { count: 100, intervalMs: 2, idleMs: 200 }));
+    expect(during.received).to.equal(0);
+    const link = ipJson<Array<{ operstate: string; flags: string[] }>>(['link', 'show', 'a'], { netns: lab.edgeNs })[0];
+    expect(link.operstate).to.equal('UP');
+    expect(link.flags).to.include('LOWER_UP');
+    expect((await labStatus(name)).paths[0].relay?.up.dropOutage).to.be.at.least(100);
+    await labSet(name, 'a', { outage: false });
+    expect(probeStats(await probePath(lab, 'a', { count: 100, intervalMs: 1 })).received).to.equal(100);
+    expect(await relayPid(name, 'a')).to.equal(pid);
+  });
+
+  it('caps throughput at the configured rate, per direction, changed live', async () => {
+    await labSet(name, 'a', { rateUp: 10e6, rateDown: 30e6 });
+    const up = await iperfMbit(lab, 'a', 2);
+    expect(up).to.be.within(8.5, 10.2);
+    const down = await iperfMbit(lab, 'a', 2, true);
+    expect(down).to.be.within(25.5, 30.5);
+    await labSet(name, 'a', { rateUp: 40e6 });
+    expect(await iperfMbit(lab, 'a', 2)).to.be.within(34, 40.5);
+    const s = await labStatus(name);
+    expect(s.paths[0].shaper.up.sentPackets).to.be.above(1000);
+  });
+});
