@@ -37,6 +37,7 @@ typedef struct {
   int32_t *lengths, *info;
   struct mmsghdr *msgs;
   struct iovec *iovs;
+  napi_async_cleanup_hook_handle cleanup; /* lets a worker's teardown wait for uv_close */
   int closing, closed, orphaned;
 } reader_t;
 
@@ -136,7 +137,27 @@ static void release_js(reader_t *r) {
 static void on_closed(uv_handle_t *handle) {
   reader_t *r = handle->data;
   r->closed = 1;
+  if (r->cleanup) {
+    napi_remove_async_cleanup_hook(r->cleanup);
+    r->cleanup = NULL;
+  }
   if (r->orphaned) reader_free(r);
+}
+
+/* The environment (a worker thread, or the process) is going away with the
+ * reader still running. Close the handle; Node waits until on_closed removes
+ * this hook before it unloads the addon (a plain cleanup hook would leave
+ * libuv calling on_closed in an unloaded library). */
+static void on_env_cleanup(napi_async_cleanup_hook_handle hook, void *data) {
+  reader_t *r = data;
+  if (!r->closing) {
+    r->closing = 1;
+    uv_poll_stop(&r->poll);
+    uv_close((uv_handle_t *)&r->poll, on_closed);
+  } else if (r->closed && r->cleanup) {
+    napi_remove_async_cleanup_hook(r->cleanup);
+    r->cleanup = NULL;
+  }
 }
 
 static void on_handle_gc(napi_env env, void *data, void *hint) {
@@ -216,6 +237,7 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
     return throw_errno(env, -rc, "uv_poll_start");
   }
   CHECK(napi_create_external(env, r, on_handle_gc, NULL, &handle));
+  CHECK(napi_add_async_cleanup_hook(env, on_env_cleanup, r, &r->cleanup));
   return handle;
 }
 

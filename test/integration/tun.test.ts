@@ -158,6 +158,44 @@ describe('Tun (integration: needs root)', function () {
     expect(b.fd).to.not.equal(a.fd);
   });
 
+  it('reports a deleted device through onError and stops reading', async () => {
+    const nsC = `bt-tunc-${suffix}`;
+    netnsAdd(nsC);
+    try {
+      const tun = open('btt7');
+      ip(['link', 'set', 'dev', tun.name, 'netns', nsC]);
+      const errors: BraidError[] = [];
+      tun.onError = (err) => errors.push(err);
+      tun.startReading(() => {});
+      netnsDelete(nsC); // destroys the TUN device; our fd stays open
+      await until(() => errors.length > 0, 5000, 'onError');
+      expect(errors[0].message).to.match(/TUN '.*' read failed/);
+    } finally {
+      netnsDelete(nsC);
+    }
+  });
+
+  it('survives a worker thread that ends while reading (TUN and path socket)', async () => {
+    const io = path.join(__dirname, '..', '..', 'src', 'io');
+    const script = `const { Worker } = require('worker_threads');
+      const w = new Worker(\`
+        const t = require(${JSON.stringify(path.join(io, 'tun.js'))}).Tun.open('btt8${suffix}');
+        t.startReading(() => {});
+        const s = require(${JSON.stringify(path.join(io, 'udp-socket.js'))}).openPathSocket({ family: 4, address: '127.0.0.1' });
+        s.startReceiving(() => {});
+        require('worker_threads').parentPort.postMessage('reading');\`, { eval: true });
+      w.on('message', () => w.terminate().then(() => console.log('terminated')));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    clearTimeout(killer);
+    expect(signal, 'the process crashed or hung').to.equal(null);
+    expect(code).to.equal(0);
+    expect(out.trim()).to.equal('terminated');
+  });
+
   it('lets the process exit after close() while reading', async () => {
     const tunJs = path.join(__dirname, '..', '..', 'src', 'io', 'tun.js');
     const script = `const { Tun } = require(${JSON.stringify(tunJs)});
