@@ -4,4 +4,3 @@ export { parseConfig, loadConfig, type ParseOptions } from './parse';
 export { checkInterfaces, type InterfaceCheckOptions } from './interfaces';
 export { parseDuration, parseRate, parseSize } from './quantities';
 export type { Cidr, HostPort } from './net-values';
-export { readPrivateKeyFile } from './key-file';

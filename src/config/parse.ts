@@ -8,7 +8,7 @@ import * as path from 'path';
 import { parse as parseToml } from 'smol-toml';
 import { BraidError, ConfigError } from '../errors';
 import { cidrsOverlap, parseCidr, parseHostPort, parseIp, parseKey, type Cidr } from './net-values';
-import { parseDuration, parseRate, parseSize } from './quantities';
+import { describe, parseDuration, parseRate, parseSize } from './quantities';
 import { TableReader, type TomlTable } from './table-reader';
 import {
   DEFAULT_METRICS_LISTEN,
@@ -89,7 +89,7 @@ function readEndpoint(t: TableReader, baseDir: string): EndpointConfig {
 }
 
 function readPath(t: TableReader, edge: { gateway: EdgeConfig['gateway'] }): PathConfig {
-  t.only(['name', 'interface', 'source', 'remote', 'weight', 'priority', 'backup', 'rate']);
+  t.only(['name', 'interface', 'source', 'remote', 'weight', 'backup', 'rate']);
   const name = checkName(t.keyOf('name'), t.requiredString('name', '"wifi"'));
   const iface = t.string('interface') ?? null;
   if (iface !== null && !/^[^\s/]{1,15}$/.test(iface)) {
@@ -103,12 +103,11 @@ function readPath(t: TableReader, edge: { gateway: EdgeConfig['gateway'] }): Pat
   const remoteText = t.string('remote');
   const remote = remoteText === undefined ? edge.gateway : parseHostPort(t.keyOf('remote'), remoteText, true);
   const weight = t.int('weight', 1, 1, 1000);
-  const priority = t.int('priority', 0, 0, 100);
   const backup = t.bool('backup', false);
   const rateRaw = t.raw('rate');
   const rateHint = rateRaw === undefined ? null : parseRate(t.keyOf('rate'), rateRaw);
   t.finish();
-  return { name, interface: iface, source, remote, weight, priority, backup, rateHint };
+  return { name, interface: iface, source, remote, weight, backup, rateHint };
 }
 
 function checkPaths(paths: PathConfig[], key: (i: number) => string): void {
@@ -236,15 +235,19 @@ function readGateway(root: TableReader, t: TableReader | undefined): GatewayConf
 
 function readScheduler(t: TableReader | undefined): SchedulerConfig {
   const s = t ?? new TableReader('scheduler', {});
-  s.only(['name', 'reinject', 'copies', 'max_delay_spread']);
+  s.only(['name', 'reinject', 'reinject_budget']);
   const name = s.oneOf('name', SCHEDULER_NAMES, 'earliest-arrival');
   const reinject = s.bool('reinject', true);
-  const copies = s.int('copies', 2, 2, 8);
-  if (s.has('copies') && name !== 'redundant') throw new ConfigError(s.keyOf('copies'), 'only applies to name = "redundant"; remove it or switch the scheduler');
-  const spread = s.raw('max_delay_spread');
-  const maxDelaySpreadMs = spread === undefined ? 300 : parseDuration(s.keyOf('max_delay_spread'), spread);
+  const budget = s.raw('reinject_budget');
+  let reinjectBudget = 0.05;
+  if (budget !== undefined) {
+    if (typeof budget !== 'number' || !(budget >= 0 && budget <= 0.5)) {
+      throw new ConfigError(s.keyOf('reinject_budget'), `expected a fraction 0..0.5 of the traffic, e.g. 0.05, got ${describe(budget)}`);
+    }
+    reinjectBudget = budget;
+  }
   s.finish();
-  return { name, reinject, copies, maxDelaySpreadMs };
+  return { name, reinject, reinjectBudget };
 }
 
 function readReorder(t: TableReader | undefined): ReorderConfig {
@@ -254,7 +257,7 @@ function readReorder(t: TableReader | undefined): ReorderConfig {
   const maxHoldMs = hold === undefined ? 250 : parseDuration(r.keyOf('max_hold'), hold);
   if (maxHoldMs > 2000) throw new ConfigError(r.keyOf('max_hold'), `${maxHoldMs} ms is too long (TCP would time out first); use at most "2s"`);
   const mem = r.raw('memory');
-  const memoryBytes = mem === undefined ? 32 * 1024 * 1024 : parseSize(r.keyOf('memory'), mem);
+  const memoryBytes = mem === undefined ? 4 * 1024 * 1024 : parseSize(r.keyOf('memory'), mem);
   if (memoryBytes < 64 * 1024) throw new ConfigError(r.keyOf('memory'), 'must be at least "64KiB" to hold a few packets per path');
   r.finish();
   return { maxHoldMs, memoryBytes };
@@ -266,7 +269,10 @@ function readRe(t: TableReader | undefined): ReConfig {
   const enabled = r.bool('enabled', false);
   const size = r.raw('cache_size');
   const cacheBytes = size === undefined ? 64 * 1024 * 1024 : parseSize(r.keyOf('cache_size'), size);
-  if (cacheBytes < 1024 * 1024) throw new ConfigError(r.keyOf('cache_size'), 'must be at least "1MiB" to be useful');
+  // Both ends index the cache by offset masks, so the size is a power of two.
+  if (cacheBytes < 4 << 20 || cacheBytes > 512 << 20 || (cacheBytes & (cacheBytes - 1)) !== 0) {
+    throw new ConfigError(r.keyOf('cache_size'), `must be a power of two from "4MiB" to "512MiB" (e.g. "64MiB"), got ${cacheBytes} bytes`);
+  }
   r.finish();
   return { enabled, cacheBytes };
 }

@@ -37,9 +37,7 @@ export interface PathConfig {
   remote: HostPort;
   /** Share for the wrr scheduler (relative, default 1). */
   weight: number;
-  /** Lower is preferred by the priority scheduler (default 0). */
-  priority: number;
-  /** Used only when no non-backup path is up. */
+  /** Carries data only while no non-backup path is up (the priority scheduler's tiers). */
   backup: boolean;
   /** Expected capacity in bytes per second (a starting estimate), or null. */
   rateHint: number | null;
@@ -91,24 +89,22 @@ export interface GatewayConfig {
 
 export interface SchedulerConfig {
   name: SchedulerName;
-  /** Resend data stuck on a slow or dead path on another path. */
+  /** Resend data stuck on a slow or suspect path on another path, ahead of new data. */
   reinject: boolean;
-  /** Copies per packet for the redundant scheduler. */
-  copies: number;
-  /** lowest-latency/earliest-arrival: skip a path whose delay exceeds the best by more than this (ms). */
-  maxDelaySpreadMs: number;
+  /** Most of the traffic proactive reinjection may add, 0..0.5 (failover of a dead path is not limited). */
+  reinjectBudget: number;
 }
 
 export interface ReorderConfig {
   /** Longest time a packet waits for an earlier one (ms). */
   maxHoldMs: number;
-  /** Memory bound of the reorder buffers (bytes). */
+  /** Cap on payload bytes held for reordering; beyond it the oldest holes are given up. */
   memoryBytes: number;
 }
 
 export interface ReConfig {
   enabled: boolean;
-  /** Chunk cache size, the same on both ends (bytes). */
+  /** Chunk cache size, the same on both ends (bytes, a power of two from 4 MiB to 512 MiB). */
   cacheBytes: number;
 }
 

@@ -8,8 +8,14 @@
  * Counters (`...Total`, `txBytes`, ...) only ever grow for the life of the process.
  */
 
-export const PATH_STATES = ['probing', 'up', 'down'] as const;
-/** probing: proving it belongs to the session / measuring; up: carries data; down: no feedback, routed around. */
+import { PATH_STATUS_NAMES } from '../core/path/liveness';
+
+/**
+ * The path states of src/core/path/liveness.ts: probing (proving itself, no
+ * data yet), up (carries data), suspect (feedback overdue: no new data),
+ * down (routed around, probed), recovering (answering again, not yet trusted).
+ */
+export const PATH_STATES = PATH_STATUS_NAMES;
 export type PathState = (typeof PATH_STATES)[number];
 
 export interface PathStatus {

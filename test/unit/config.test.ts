@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BraidError } from '../../src/errors';
-import { checkInterfaces, loadConfig, parseConfig, readPrivateKeyFile, type BraidConfig } from '../../src/config';
+import { checkInterfaces, loadConfig, parseConfig, type BraidConfig } from '../../src/config';
 import { parseDuration, parseRate, parseSize } from '../../src/config/quantities';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -106,11 +106,11 @@ describe('config: defaults', () => {
       controlSocket: '/run/braid/lap.sock',
     });
     expect(c.endpoint.metricsListen?.text).to.equal('127.0.0.1:9468');
-    expect(c.scheduler).to.deep.equal({ name: 'earliest-arrival', reinject: true, copies: 2, maxDelaySpreadMs: 300 });
-    expect(c.reorder).to.deep.equal({ maxHoldMs: 250, memoryBytes: 32 * 1024 * 1024 });
+    expect(c.scheduler).to.deep.equal({ name: 'earliest-arrival', reinject: true, reinjectBudget: 0.05 });
+    expect(c.reorder).to.deep.equal({ maxHoldMs: 250, memoryBytes: 4 * 1024 * 1024 });
     expect(c.re.enabled).to.equal(false);
     if (c.role !== 'edge') expect.fail('edge');
-    expect(c.edge.paths[0]).to.deep.include({ weight: 1, priority: 0, backup: false, rateHint: null, source: null });
+    expect(c.edge.paths[0]).to.deep.include({ weight: 1, backup: false, rateHint: null, source: null });
     expect(c.edge.wholeHost).to.equal(false);
   });
 
@@ -145,6 +145,8 @@ describe('config: errors name the key and the fix on one line', () => {
     ['bad rate', EDGE.replace('"wwan0"', '"wwan0"\nrate = "20mbps"'), /^edge\.path\[1\]\.rate: .*rates are written in bits/],
     ['bad duration', EDGE + '\n[reorder]\nmax_hold = "150"\n', /^reorder\.max_hold: .*needs a time unit/],
     ['bad size', EDGE + '\n[re]\ncache_size = "64 furlongs"\n', /^re\.cache_size: /],
+    ['RE cache not a power of two', EDGE + '\n[re]\ncache_size = "100MB"\n', /^re\.cache_size: must be a power of two from "4MiB" to "512MiB"/],
+    ['reinject budget out of range', EDGE + '\n[scheduler]\nreinject_budget = 0.9\n', /^scheduler\.reinject_budget: expected a fraction 0\.\.0\.5/],
     ['wrong type', EDGE.replace('name = "wifi"', 'name = "wifi"\nbackup = "yes"'), /^edge\.path\[0\]\.backup: expected true or false/],
     ['gateway section on an edge', EDGE + '\n[gateway]\nlisten = "0.0.0.0:1"\n', /^gateway: section \[gateway\] is for role = "gateway"/],
     ['no paths', EDGE.split('[[edge.path]]')[0], /^edge\.path: an edge needs at least one path/],
@@ -189,20 +191,6 @@ describe('config: system checks', () => {
     const bad = parseConfig(EDGE.replace('"wlan0"', '"lo"').replace('"wwan0"', '"bt-nonexist9"'));
     expect(() => checkInterfaces(bad)).to.throw(BraidError, /^edge\.path\[1\]\.interface: no interface 'bt-nonexist9' on this host \(have: /);
   });
-
-  it('refuses a key file that others can read', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bt-key-'));
-    try {
-      const f = path.join(dir, 'k');
-      fs.writeFileSync(f, KEY_A + '\n', { mode: 0o644 });
-      fs.chmodSync(f, 0o644);
-      expect(() => readPrivateKeyFile(f)).to.throw(/chmod 600/);
-      fs.chmodSync(f, 0o600);
-      expect(readPrivateKeyFile(f).length).to.equal(32);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
 
 describe('braid check', () => {
@@ -230,6 +218,26 @@ describe('braid check', () => {
       expect(r.status).to.equal(1);
       expect(r.stderr.trim().split('\n')).to.have.length(1);
       expect(r.stderr).to.match(/^braid check: .*bad\.toml: edge\.path\[1\]\.interface: interface 'wlan0' is already used/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks the key file: refuses one others can read, accepts it after chmod 600', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bt-check-'));
+    try {
+      const key = path.join(dir, 'lap.key');
+      fs.writeFileSync(key, KEY_A + '\n');
+      fs.chmodSync(key, 0o644);
+      const conf = path.join(dir, 'lap.toml');
+      fs.writeFileSync(conf, EDGE.replace('"wlan0"', '"lo"').replace('interface = "wwan0"', 'source = "127.0.0.1"'));
+      const loose = braid(conf);
+      expect(loose.status).to.equal(1);
+      expect(loose.stderr).to.match(/private key file .*lap\.key can be read or written by group or others .*chmod 600/);
+      fs.chmodSync(key, 0o600);
+      const ok = braid(conf);
+      expect(ok.status, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.match(/path wifi: interface lo/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

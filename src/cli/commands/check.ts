@@ -1,7 +1,8 @@
 import type { Command } from '../main';
 import { optFlag, optString, parseArgs } from '../args';
 import { BraidError, UsageError } from '../../errors';
-import { checkInterfaces, loadConfig, readPrivateKeyFile, type BraidConfig } from '../../config';
+import { checkInterfaces, loadConfig, type BraidConfig } from '../../config';
+import { loadPrivateKeyFile } from '../../core/session/key-file';
 
 const usage = `usage: braid check CONFIG [--no-system] [--netns NAME]
 
@@ -41,7 +42,7 @@ export const command: Command = {
       const config = loadConfig(file);
       if (!optFlag(args, 'no-system')) {
         checkInterfaces(config, { netns: optString(args, 'netns') });
-        readPrivateKeyFile(config.endpoint.privateKeyFile);
+        loadPrivateKeyFile(config.endpoint.privateKeyFile);
       }
       process.stdout.write(summary(file, config));
       return 0;
