@@ -20,3 +20,4 @@ export { throughputRows, failoverRows, latencyRows, type BenchParams } from './b
 export { startOpenvpnPair } from './peers/openvpn';
 export { startWireguardGoPair } from './peers/wireguard-go';
 export type { TunnelEnds, TunnelPair } from './peers/tunnel-pair';
+export { labPathControls, rxBytesByDevice, type LabPathControls } from './lab-controls';
