@@ -92,7 +92,7 @@ export interface TunnelStatus {
   duplicatePacketsReceived: number;
   reinjectedPackets: number;
   reinjectedBytes: number;
-  /** Dropped packets by reason (e.g. auth, replay, short, unknown-session, no-route, queue-full). */
+  /** Dropped packets by reason: src/core/session/counters.ts DROP_REASONS plus the data plane's own (a fixed set). */
   drops: Record<string, number>;
 }
 

@@ -132,7 +132,7 @@ describe('control socket', () => {
     expect(r.stdout).to.match(/^wifi +up +80\.0 ms +8\.0 ms +4\.0% +50\.0 Mbit\/s/m);
     expect(r.stdout).to.match(/^eth +down +- /m);
     expect(r.stdout).to.match(/^lte +probing \(backup\)/m);
-    expect(r.stdout).to.match(/^drops +auth 1 +replay 2/m);
+    expect(r.stdout).to.match(/^drops +decrypt_failed 1 +replayed 2/m);
   });
 
   it('braid status --json prints the snapshot', async () => {

@@ -55,7 +55,7 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
       duplicatePacketsReceived: 4 * tick,
       reinjectedPackets: 5 * tick,
       reinjectedBytes: 7000 * tick,
-      drops: { auth: tick, replay: 2 * tick, short: 0 },
+      drops: { decrypt_failed: tick, replayed: 2 * tick, truncated: 0 },
     },
     re: { inputBytes: 5_000_000 * tick, outputBytes: 3_000_000 * tick, hits: 100 * tick, misses: 40 * tick, cacheBytes: 64 * 1024 * 1024 },
     users: Array.from({ length: userCount }, (_, i) => ({
