@@ -15,6 +15,9 @@ import { liveProcessCount, runInNetns, startInNetns } from '../bench/measure/net
 import { vethPairUp, type VethPair } from '../bench/measure/veth-pair';
 import { MeasureError } from '../bench/measure/measure-error';
 import { linkCounter, netnsExists, nft } from '../../src/io/ip';
+import { labDown, labUp } from '../../src/lab/lab';
+import { labPathControls } from '../bench/measure/lab-controls';
+import { randomBytes } from 'crypto';
 
 describe('measure: real tools', function () {
   this.timeout(30_000);
@@ -128,6 +131,34 @@ describe('measure: real tools', function () {
       const loaded = await runLatencyCase({ ...ends, baselineMs, load: 'tcp', durationMs: 300, loadRampMs: 300 });
       expect(loaded.flow?.bytes).to.be.greaterThan(0);
       expect(loaded.rtt.n).to.be.greaterThan(0);
+    });
+  });
+
+  describe('over a lab', () => {
+    let lab: string | undefined;
+    afterEach(async () => {
+      if (lab) await labDown(lab);
+      lab = undefined;
+    });
+
+    it('labPathControls: the outage blackholes the busiest path, its delivered bytes stop, and resume after', async () => {
+      lab = `bt-m${randomBytes(2).toString('hex')}`;
+      const info = await labUp({ name: lab, paths: ['one:clean', 'two:clean'] });
+      const controls = labPathControls(info);
+      const r = await runFailoverCase({
+        clientNs: info.edgeNs,
+        serverNs: info.gwNs,
+        addr: info.gwPublicAddr,
+        ...controls,
+        warmupMs: 300,
+        outageMs: 400,
+        afterMs: 700,
+      });
+      // Without a tunnel the stream follows the edge's preferred route, the first path, and cannot fail over.
+      expect(r.path).to.equal('one');
+      expect(r.longestGapMs).to.be.at.least(r.restoreStartMs - r.cutAtMs - 2);
+      expect(r.lostPackets).to.be.greaterThan(0);
+      expect(r.failbackMs).to.be.a('number').and.not.NaN;
     });
   });
 });
