@@ -37,6 +37,12 @@ export interface DataFrame {
   prevSeq: number;
   /** Flow id (hash of the inner 5-tuple), used for per-flow reordering. */
   flow: number;
+  /**
+   * Global seq of the previous packet of the same flow (0: none or unknown).
+   * The receiver's per-flow reorder waits for exactly that packet, so a hole
+   * in one flow never stalls another.
+   */
+  flowPrevSeq?: number;
   /** DataFlags bits. */
   flags: number;
   /** Sender's clock when sent, µs. */

@@ -1,0 +1,16 @@
+/** Plain counters of one peer link, read by the metrics exporter at scrape time. */
+export class LinkCounters {
+  tunPackets = 0;
+  tunBytes = 0;
+  txDataPackets = 0;
+  txDataBytes = 0;
+  rxDataPackets = 0;
+  rxDataBytes = 0;
+  deliveredPackets = 0;
+  deliveredBytes = 0;
+  reinjectedPackets = 0;
+  reinjectedBytes = 0;
+  pathDownEvents = 0;
+  dropQueueFull = 0;
+  dropMalformedInner = 0;
+}

@@ -1,0 +1,316 @@
+/**
+ * The multipath data plane between this endpoint and one peer, both
+ * directions, at the level of frames (the SecureEndpoint seals them).
+ * Sans-IO: every call takes `now` (ms).
+ *
+ * Sending: inner packets are classified into flows, numbered (global seq,
+ * flow predecessor) and queued; the scheduler picks a path for the packet at
+ * the head whenever a path's rate control lets it send; a copy stays in the
+ * send buffer until the peer acknowledges it, so packets caught on a path
+ * that dies are sent again on a live path ahead of new data.
+ *
+ * Receiving: data frames go through the per-flow reorder buffer and come out
+ * of pollDeliver(); acks and probe replies feed the per-path estimators;
+ * probes are answered on the path they came on.
+ */
+import { AckGenerator, type AckOptions } from '../ack/ack-generator';
+import { FlowClassifier, FlowInfo, type FlowOrderingOptions } from '../flow/classify';
+import { PathSet, type PathEvent } from '../path/path-set';
+import type { PathConfig, PathState } from '../path/path-state';
+import { ReinjectBudget } from '../path/reinject-budget';
+import { ReorderBuffer, type ReorderOptions } from '../reorder/reorder-buffer';
+import { createScheduler, DEFAULT_SCHEDULER } from '../sched/registry';
+import { Pick, type PickRequest, type Scheduler } from '../sched/scheduler';
+import { DataFlags, type AckFrame, type DataFrame, type Frame, type ProbeReplyFrame } from '../wire/frames';
+import { FlowChain } from './flow-chain';
+import { SendBuffer } from './send-buffer';
+import { SendQueue, type QueuedPacket } from './send-queue';
+import { LinkCounters } from './link-counters';
+
+export interface PeerLinkOptions {
+  paths?: PathConfig[];
+  scheduler?: string;
+  reorder?: Partial<ReorderOptions>;
+  ack?: Partial<AckOptions>;
+  flowOrdering?: Partial<FlowOrderingOptions>;
+  /** Bytes of new data that may wait for a path; beyond it packets are dropped. Default 512 KiB. */
+  sendQueueBytes?: number;
+  /** Packets kept for reinjection until acknowledged. Default 32768. */
+  sendBufferPackets?: number;
+  /** Seed for the flow hash (per session, so flows can't be steered into collisions). */
+  flowSeed?: number;
+}
+
+/** One frame to seal and send on `pathId`. Reused between calls: seal it before calling pollTransmit again. */
+export interface Transmit {
+  pathId: number;
+  frame: Frame;
+}
+
+/** Bytes of header a data frame adds in the worst case besides the ack (see wire/envelope.ts). */
+const ACK_ROOM = 600;
+
+export class PeerLink {
+  readonly paths: PathSet;
+  scheduler: Scheduler;
+  readonly counters = new LinkCounters();
+  readonly reorder: ReorderBuffer;
+  readonly ack: AckGenerator;
+  private readonly classifier: FlowClassifier;
+  private readonly flowInfo = new FlowInfo();
+  private readonly chain = new FlowChain();
+  private readonly queue: SendQueue;
+  private readonly sent: SendBuffer;
+  private readonly budget = new ReinjectBudget();
+  private readonly pick = new Pick();
+  private readonly req: PickRequest = { now: 0, size: 0, backlogBytes: 0, flow: 0 };
+  private nextSeq = 1;
+  /** Paths still to receive the packet at the head (redundant scheduler picks several). */
+  private pendingPaths: number[] = [];
+  private pendingPacket: QueuedPacket | undefined;
+  private readonly probeReplies: ProbeReplyFrame[] = [];
+  private readonly stuck: number[] = [];
+  private waitUntil = Infinity;
+  private readonly out: Transmit = { pathId: 0, frame: {} };
+  private readonly dataOut: DataFrame = {
+    seq: 0, pathId: 0, pathSeq: 0, prevSeq: 0, flow: 0, flowPrevSeq: 0, flags: 0, sendTimeUs: 0, payload: new Uint8Array(0),
+  };
+  /** Largest datagram payload (frame bytes) a path takes; data frames leave room for an ack only when it fits. */
+  maxFrameBytes = 1400;
+  private readonly events: PathEvent[] = [];
+
+  constructor(opts: PeerLinkOptions = {}) {
+    this.paths = new PathSet(opts.paths ?? []);
+    this.scheduler = createScheduler(opts.scheduler ?? DEFAULT_SCHEDULER);
+    this.reorder = new ReorderBuffer(opts.reorder);
+    this.ack = new AckGenerator(opts.ack);
+    this.classifier = new FlowClassifier(opts.flowOrdering, opts.flowSeed ?? 0);
+    this.queue = new SendQueue(opts.sendQueueBytes ?? 512 * 1024);
+    this.sent = new SendBuffer(opts.sendBufferPackets ?? 1 << 15);
+  }
+
+  setScheduler(name: string): void {
+    this.scheduler = createScheduler(name);
+  }
+
+  addPath(cfg: PathConfig): PathState {
+    return this.paths.get(cfg.id) ?? this.paths.add(cfg);
+  }
+
+  /** Path events (up, suspect, down) since the last call, for logs and metrics. */
+  pollPathEvent(): PathEvent | undefined {
+    return this.events.shift();
+  }
+
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  get unackedPackets(): number {
+    return this.sent.heldPackets;
+  }
+
+  // ---- input ----
+
+  /** An inner IP packet from the TUN. Copies it. Returns false if it was dropped (malformed or queue full). */
+  sendPacket(now: number, packet: Uint8Array): boolean {
+    const info = this.classifier.classify(packet, this.flowInfo);
+    if (!info.ok) {
+      this.counters.dropMalformedInner++;
+      return false;
+    }
+    const payload = new Uint8Array(packet); // the TUN slab is reused; we keep this until acked
+    const seq = this.nextSeq;
+    const q: QueuedPacket = {
+      seq,
+      flow: info.flow,
+      flowPrevSeq: 0,
+      flags: info.ordered ? DataFlags.ORDERED : 0,
+      payload,
+      queuedAt: now,
+    };
+    if (!this.queue.push(q)) {
+      this.counters.dropQueueFull++;
+      return false;
+    }
+    this.nextSeq++;
+    q.flowPrevSeq = this.chain.next(info.flow, seq);
+    this.counters.tunPackets++;
+    this.counters.tunBytes += packet.length;
+    return true;
+  }
+
+  /** A frame from the peer that arrived on `pathId` (-1 when unknown). `size` is the datagram's size. */
+  handleFrame(now: number, pathId: number, frame: Frame, size: number): void {
+    if (frame.ack) this.onAck(now, frame.ack, pathId);
+    if (frame.probeReply) this.paths.onProbeReply(now, frame.probeReply);
+    if (frame.probe) {
+      this.reorder.onPathSample(now, frame.probe.pathId, frame.probe.sendTimeUs);
+      this.probeReplies.push({ pathId: frame.probe.pathId, probeId: frame.probe.probeId, echoSendTimeUs: frame.probe.sendTimeUs, holdUs: 0 });
+    }
+    if (frame.data) this.onData(now, frame.data, size);
+  }
+
+  private onData(now: number, d: DataFrame, size: number): void {
+    this.counters.rxDataPackets++;
+    this.counters.rxDataBytes += d.payload.length;
+    this.ack.onData(now, d, size);
+    // The payload is a view into the receive slab: keep a copy while it may be held.
+    const frame: DataFrame = { ...d, payload: new Uint8Array(d.payload) };
+    if (frame.flowPrevSeq === 0) delete frame.flowPrevSeq;
+    this.reorder.push(now, frame);
+  }
+
+  private onAck(now: number, ack: AckFrame, arrivedOn: number): void {
+    this.paths.onAck(now, ack, arrivedOn);
+    for (let i = 0; i < ack.ranges.length; i++) this.sent.ackRange(ack.ranges[i].start, ack.ranges[i].end);
+  }
+
+  handleTimeout(now: number): void {
+    this.paths.handleTimeout(now);
+    this.reorder.handleTimeout(now);
+  }
+
+  // ---- output ----
+
+  /** Next inner packet to write to the TUN, in per-flow order. */
+  pollDeliver(): Uint8Array | undefined {
+    const f = this.reorder.pollDeliver();
+    if (!f) return undefined;
+    this.counters.deliveredPackets++;
+    this.counters.deliveredBytes += f.payload.length;
+    return f.payload;
+  }
+
+  /** The next frame to send, or undefined when nothing may go now (see pollTimeout). */
+  pollTransmit(now: number): Transmit | undefined {
+    this.serviceEvents(now);
+    const out = this.out;
+    const reply = this.probeReplies.shift();
+    if (reply) return this.control(reply.pathId, { probeReply: reply });
+    const probe = this.paths.pollProbe(now);
+    if (probe) return this.control(probe.pathId, { probe });
+    // An ack rides on the next data frame when it fits; otherwise it goes alone first.
+    const ackDue = this.ack.shouldAck(now);
+    const head = this.pendingPacket ?? this.queue.peek();
+    const ackRides = ackDue && head !== undefined && head.payload.length + ACK_ROOM <= this.maxFrameBytes;
+    if (!ackDue || ackRides) {
+      const data = this.nextData(now);
+      if (data) {
+        out.frame = ackRides ? { data, ack: this.ack.buildAck(now) } : { data };
+        out.pathId = data.pathId;
+        return out;
+      }
+    }
+    if (ackDue) {
+      const pathId = this.fastestPath();
+      if (pathId >= 0) return this.control(pathId, { ack: this.ack.buildAck(now) });
+    }
+    return undefined;
+  }
+
+  /** When pollTransmit / handleTimeout next have work, ms (Infinity: only on new input). */
+  pollTimeout(now: number): number {
+    let t = this.paths.pollTimeout(now);
+    const r = this.reorder.pollTimeout();
+    if (r !== undefined && r < t) t = r;
+    const a = this.ack.pollTimeout();
+    if (a !== undefined && a < t) t = a;
+    if (this.queue.length > 0 || this.pendingPaths.length > 0) t = Math.min(t, this.waitUntil);
+    return t;
+  }
+
+  private control(pathId: number, frame: Frame): Transmit {
+    this.out.pathId = pathId;
+    this.out.frame = frame;
+    return this.out;
+  }
+
+  private serviceEvents(now: number): void {
+    for (let e = this.paths.pollEvent(); e; e = this.paths.pollEvent()) {
+      this.events.push(e);
+      if (this.events.length > 64) this.events.shift();
+      if (e.kind === 'down') {
+        this.counters.pathDownEvents++;
+        this.requeue(now, e.reinject);
+      }
+    }
+    this.stuck.length = 0;
+    if (this.paths.collectStuck(now, this.budget, this.stuck) > 0) this.requeue(now, this.stuck);
+  }
+
+  /** Sends again, ahead of new data, the packets caught on a dead or stuck path (skipping acknowledged ones). */
+  private requeue(now: number, seqs: readonly number[]): void {
+    const again: QueuedPacket[] = [];
+    for (let i = 0; i < seqs.length; i++) {
+      const p = this.sent.get(seqs[i]);
+      if (!p) continue;
+      again.push({ seq: p.seq, flow: p.flow, flowPrevSeq: p.flowPrevSeq, flags: p.flags | DataFlags.REINJECTED, payload: p.payload, queuedAt: now });
+      this.counters.reinjectedPackets++;
+      this.counters.reinjectedBytes += p.payload.length;
+    }
+    this.queue.pushFront(again);
+  }
+
+  private nextData(now: number): DataFrame | undefined {
+    let q = this.pendingPacket;
+    if (!q || this.pendingPaths.length === 0) {
+      this.pendingPacket = undefined;
+      q = this.queue.peek();
+      if (!q) return undefined;
+      const req = this.req;
+      req.now = now;
+      req.size = q.payload.length + 64;
+      req.backlogBytes = this.queue.backlogOf(q.flow);
+      req.flow = q.flow;
+      this.scheduler.pick(req, this.paths.paths, this.pick);
+      if (this.pick.count === 0) {
+        this.waitUntil = this.pick.waitUntil;
+        return undefined;
+      }
+      this.waitUntil = Infinity;
+      this.queue.shift();
+      this.pendingPacket = q;
+      this.pendingPaths.length = 0;
+      for (let k = 0; k < this.pick.count; k++) this.pendingPaths.push(this.pick.pathIds[k]);
+      if (this.pick.count > 1) q.flags |= DataFlags.REDUNDANT;
+      if (!this.sent.get(q.seq)) this.sent.store({ seq: q.seq, flow: q.flow, flowPrevSeq: q.flowPrevSeq, flags: q.flags & ~DataFlags.REINJECTED, payload: q.payload });
+      this.budget.onSent(q.payload.length);
+    }
+    const pathId = this.pendingPaths.shift()!;
+    const path = this.paths.get(pathId);
+    if (!path) return this.nextData(now);
+    const d = this.dataOut;
+    d.prevSeq = path.prevSeq;
+    d.pathSeq = this.paths.onDataSent(now, pathId, q.seq, q.payload.length, (q.flags & DataFlags.REINJECTED) !== 0);
+    d.seq = q.seq;
+    d.pathId = pathId;
+    d.flow = q.flow;
+    d.flowPrevSeq = q.flowPrevSeq;
+    d.flags = q.flags;
+    d.sendTimeUs = Math.round(now * 1000);
+    d.payload = q.payload;
+    this.counters.txDataPackets++;
+    this.counters.txDataBytes += q.payload.length;
+    if (this.pendingPaths.length === 0) this.pendingPacket = undefined;
+    return d;
+  }
+
+  /** The usable path with the lowest smoothed RTT (for acks), or -1. */
+  private fastestPath(): number {
+    let best = -1;
+    let bestRtt = Infinity;
+    const ps = this.paths.paths;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i];
+      if (!(p.usable || p.suspect)) continue;
+      const r = p.usable ? p.srttMs : p.srttMs + 1e6;
+      if (r < bestRtt) {
+        bestRtt = r;
+        best = p.id;
+      }
+    }
+    if (best < 0 && ps.length > 0) best = ps[0].id;
+    return best;
+  }
+}
