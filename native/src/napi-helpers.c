@@ -47,8 +47,9 @@ int arg_string(napi_env env, napi_value v, char *buf, size_t size) {
   size_t len;
   buf[0] = 0;
   if (is_nullish(env, v)) return 1;
-  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return 0;
-  return len < size - 1; /* refuse silent truncation */
+  /* Ask for the full length first: refuse rather than silently truncate. */
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len >= size) return 0;
+  return napi_get_value_string_utf8(env, v, buf, size, &len) == napi_ok;
 }
 
 int arg_bytes(napi_env env, napi_value v, void **data, size_t *len) {

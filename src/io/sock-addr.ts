@@ -26,7 +26,7 @@ export class SockAddr {
   /** Parses an IP literal (IPv6 may carry a %scope) and a port; throws a BraidError naming the bad part. */
   static of(address: string, port: number): SockAddr {
     const family = isIP(address.split('%')[0]);
-    if (family !== 4 && family !== 6) {
+    if ((family !== 4 && family !== 6) || (family === 4 && address.includes('%'))) {
       throw new BraidError('BRAID_ERR_CONFIG', `'${address}' is not an IP address; use an IPv4 or IPv6 literal`);
     }
     if (!Number.isInteger(port) || port < 0 || port > 65535) {

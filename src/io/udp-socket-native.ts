@@ -55,14 +55,9 @@ export class NativePathSocket implements PathSocket {
   constructor(fd: number, opts: PathSocketOptions) {
     this.fd = fd;
     this.family = opts.family;
-    const maxBatch = opts.maxBatch ?? DEFAULT_BATCH;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1024) {
-      fs.closeSync(fd);
-      throw new BraidError('BRAID_ERR_CONFIG', `maxBatch must be an integer in 1..1024, got ${maxBatch}`);
-    }
-    this.maxBatch = maxBatch;
-    this.lengths = new Int32Array(maxBatch);
-    this.names = Buffer.alloc(maxBatch * NAME_SLOT);
+    this.maxBatch = opts.maxBatch ?? DEFAULT_BATCH; // validated by openUdpFd
+    this.lengths = new Int32Array(this.maxBatch);
+    this.names = Buffer.alloc(this.maxBatch * NAME_SLOT);
     this.batch = new NativeRecvBatch(this.names);
   }
 

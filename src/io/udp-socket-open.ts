@@ -25,6 +25,8 @@ function validate(opts: PathSocketOptions): void {
   if (opts.device !== undefined && !DEVICE_RE.test(opts.device)) bad(`interface name '${opts.device}' is invalid`);
   const mark = opts.mark ?? 0;
   if (!Number.isInteger(mark) || mark < 0 || mark > 0xffffffff) bad(`mark ${mark} is out of range; use 0..0xffffffff`);
+  const maxBatch = opts.maxBatch ?? 64;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1024) bad(`maxBatch must be an integer in 1..1024, got ${maxBatch}`);
   for (const k of ['rcvbuf', 'sndbuf'] as const) {
     const v = opts[k] ?? 0;
     if (!Number.isInteger(v) || v < 0 || v > 0x3fffffff) bad(`${k} ${v} is out of range`);

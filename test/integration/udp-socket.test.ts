@@ -240,3 +240,28 @@ describe('PathSocket interface binding and marks (integration: needs root)', fun
     expect(plain.sent).to.equal(1); // fragmented by the kernel
   });
 });
+
+describe('SockAddr', () => {
+  it('parses, keys and round-trips IPv4 and IPv6 addresses through raw sockaddr bytes', () => {
+    for (const [text, family] of [['192.0.2.7:51820', 4], ['[2001:db8::1]:443', 6]] as const) {
+      const a = SockAddr.parse(text);
+      expect(a.family).to.equal(family);
+      expect(a.key).to.equal(text);
+      expect(a.raw.length).to.equal(family === 4 ? 16 : 28);
+      const back = SockAddr.fromRaw(a.raw);
+      expect(back.key).to.equal(text);
+      const slab = Buffer.alloc(64);
+      a.raw.copy(slab, 32);
+      expect(a.matchesRaw(slab, 32)).to.equal(true);
+      expect(SockAddr.of(a.address, a.port + 1).matchesRaw(slab, 32)).to.equal(false);
+      expect(a.matchesRaw(slab, 0)).to.equal(false);
+    }
+  });
+
+  it('rejects what is not ADDRESS:PORT with a message naming the input', () => {
+    expect(() => SockAddr.parse('example.com:80')).to.throw(BraidError, /'example.com' is not an IP address/);
+    expect(() => SockAddr.parse('192.0.2.1')).to.throw(BraidError, /not ADDRESS:PORT/);
+    expect(() => SockAddr.of('192.0.2.1', 70000)).to.throw(BraidError, /out of range/);
+    expect(() => SockAddr.of('192.0.2.1%eth0', 1)).to.throw(BraidError, /not an IP address/);
+  });
+});
