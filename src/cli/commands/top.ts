@@ -125,7 +125,8 @@ export const command: Command = {
         const cur = await fetchStatus(socket);
         const at = performance.now();
         const frame = renderTop(prev, cur, prev ? (at - prevAt) / 1000 : 0, process.stdout.columns ?? 120);
-        process.stdout.write(tty ? `${ESC}H${ESC}2J${frame.join('\n')}\n` : `${frame.join('\n')}\n\n`);
+        // Overwrite in place (home, each line cleared to its end, rest of screen cleared): no flicker.
+        process.stdout.write(tty ? `${ESC}H${frame.map((l) => `${l}${ESC}K`).join('\n')}\n${ESC}J` : `${frame.join('\n')}\n\n`);
         prev = cur;
         prevAt = at;
         const until = performance.now() + interval * 1000;
