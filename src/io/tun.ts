@@ -22,7 +22,18 @@ export interface TunStats {
 
 export type TunBatchHandler = (packets: Buffer[], count: number) => void;
 
-export class Tun {
+/** What the data path needs of a TUN; in-memory fakes for tests implement this. */
+export interface TunDevice {
+  readonly name: string;
+  readonly stats: TunStats;
+  startReading(onBatch: TunBatchHandler, maxBatch?: number): void;
+  stopReading(): void;
+  write(packet: Uint8Array): void;
+  writeBatch(packets: Uint8Array[], count: number): void;
+  close(): void;
+}
+
+export class Tun implements TunDevice {
   readonly name: string;
   readonly fd: number;
   readonly stats: TunStats = { readPackets: 0, writePackets: 0, writeDrops: 0 };
