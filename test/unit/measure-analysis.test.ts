@@ -6,6 +6,7 @@ import { busiestPath, detectFailback } from '../bench/measure/failover-case';
 import { cpuSecondsPerGb } from '../bench/measure/cpu';
 import { failoverRows, latencyRows, throughputRows } from '../bench/measure/bench-results';
 import type { FailoverCaseResult } from '../bench/measure/failover-case';
+import { percentOfCapacity, twoPathRequests } from '../bench/measure/two-path-lab';
 
 /** A 10 ms stream of n probes, RTT 1 ms, with the given seqs unanswered. */
 function stream(n: number, lost: number[] = [], start = 1000): ProbeRecord[] {
@@ -134,5 +135,15 @@ describe('measure: bench rows', () => {
     expect(throughputRows('veth_mbps', base, {}).map((x) => x.name)).to.deep.equal(['veth_mbps']);
     const rows = throughputRows('openvpn_mbps', { ...base, cpuSeconds: 1, cpuSecondsPerGb: 10 }, { system: 'openvpn' });
     expect(rows.map((x) => [x.name, x.value, x.unit])).to.deep.equal([['openvpn_mbps', 100, 'Mbit/s'], ['cpu_seconds_per_gb', 10, 's/GB']]);
+  });
+});
+
+describe('measure: two-path lab', () => {
+  it('wifi 40 Mbit/s 20 ms RTT and lte 20 Mbit/s 60 ms RTT, or lte at the wifi delay', () => {
+    const [wifi, lte] = twoPathRequests() as Array<Record<string, unknown>>;
+    expect(wifi).to.include({ name: 'wifi', delayMs: 10, rateUp: 40e6, rateDown: 40e6, jitterMs: 0, lossPct: 0 });
+    expect(lte).to.include({ name: 'lte', delayMs: 30, rateUp: 20e6, rateDown: 20e6, jitterMs: 0, lossPct: 0 });
+    expect((twoPathRequests({ equalDelays: true })[1] as Record<string, unknown>).delayMs).to.equal(10);
+    expect(percentOfCapacity(45)).to.equal(75);
   });
 });

@@ -21,3 +21,4 @@ export { startOpenvpnPair } from './peers/openvpn';
 export { startWireguardGoPair } from './peers/wireguard-go';
 export type { TunnelEnds, TunnelPair } from './peers/tunnel-pair';
 export { labPathControls, rxBytesByDevice, type LabPathControls } from './lab-controls';
+export { twoPathRequests, percentOfCapacity, TWO_PATH_CAPACITY_MBPS } from './two-path-lab';
