@@ -45,7 +45,7 @@ export interface HandshakeLimits {
 }
 
 export const DEFAULT_LIMITS: HandshakeLimits = {
-  globalPerSecond: 1000,
+  globalPerSecond: 400,
   globalBurst: 100,
   perSourcePerSecond: 50,
   perSourceBurst: 10,
