@@ -8,7 +8,7 @@ import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as path from 'path';
 import { BraidError } from '../../src/errors';
-import { ipBatch, linkCounter, netnsAdd, netnsDelete } from '../../src/io/ip';
+import { ipBatch, linkCounter, netnsAdd, netnsDelete, sysctl } from '../../src/io/ip';
 import { SockAddr } from '../../src/io/sock-addr';
 import { openPathSocket, PATH_SOCKET_IMPLS, type PathSocket, type RecvBatch } from '../../src/io/udp-socket';
 import { runIoChild } from './io-child';
@@ -171,6 +171,7 @@ describe('PathSocket interface binding and marks (integration: needs root)', fun
   before(() => {
     netnsAdd(main);
     netnsAdd(peer);
+    for (const ns of [main, peer]) sysctl('net.ipv6.conf.default.disable_ipv6', 1, { netns: ns }); // no IPv6 chatter in the tx counters
     ipBatch([
       `link add ${a0} netns ${main} type veth peer name ${a1} netns ${peer}`,
       `link add ${b0} netns ${main} type veth peer name ${b1} netns ${peer}`,
