@@ -14,6 +14,8 @@ import { validateCacheBytes } from './re-options';
 export interface ReDecoderOptions {
   /** Must equal the encoder's cacheBytes (default 64 MiB). */
   cacheBytes?: number;
+  /** Commit the cache's memory now instead of page by page on first use. */
+  prefault?: boolean;
 }
 
 /** decode() results below zero. */
@@ -43,6 +45,7 @@ export class ReDecoder {
   constructor(opts: ReDecoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
     this.ring = new Uint8Array(this.cacheBytes);
+    if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
   }
 

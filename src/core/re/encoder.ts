@@ -12,6 +12,7 @@
  * bytes stay contiguous even when many flows interleave; an extent never
  * straddles the end of the ring, so a contiguous range is one slice of it.
  */
+import { commonPrefix, commonSuffix } from './byte-compare';
 import { chunkParams, findBoundaries, type ChunkParams, type ChunkerState } from './gear-chunker';
 import { FingerprintIndex } from './fingerprint-index';
 import { HeldMap } from './held-map';
@@ -30,6 +31,8 @@ export interface ReEncoderOptions {
   ackGating?: boolean;
   /** Payloads shorter than this go raw and stay out of the cache (default 64). */
   minPayload?: number;
+  /** Commit the cache's memory now instead of page by page on first use (steady speed from the start). */
+  prefault?: boolean;
 }
 
 /** A match shorter than this is not worth a reference (tag + dist ≈ 6 bytes). */
@@ -47,6 +50,8 @@ interface FlowState extends ChunkerState {
   extEnd: number;
   /** Payload bytes cached for this flow so far (sizes its next extent). */
   bytes: number;
+  /** Distance of the flow's last reference (0: none): the first guess for the next match. */
+  lastDist: number;
 }
 
 export class ReEncoder {
@@ -69,6 +74,7 @@ export class ReEncoder {
   private readonly minPayload: number;
   private readonly params: ChunkParams;
   private readonly ring: Uint8Array;
+  private readonly view: DataView;
   private readonly held: HeldMap;
   private readonly index: FingerprintIndex;
   private readonly flows = new Map<number, FlowState>();
@@ -85,6 +91,9 @@ export class ReEncoder {
   private readonly mStart = new Int32Array(1024);
   private readonly mEnd = new Int32Array(1024);
   private readonly mSrc = new Float64Array(1024);
+  private bestLen = 0;
+  private bestStart = 0;
+  private bestSrc = 0;
 
   constructor(opts: ReEncoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
@@ -93,6 +102,8 @@ export class ReEncoder {
     this.minPayload = Math.max(1, opts.minPayload ?? 64);
     this.params = chunkParams(this.anchor);
     this.ring = new Uint8Array(this.cacheBytes);
+    this.view = new DataView(this.ring.buffer);
+    if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
     this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / (this.anchor / 2 + this.params.minSize)));
     this.tokSerial.fill(-1);
@@ -117,7 +128,10 @@ export class ReEncoder {
     const flow = this.flow(flowKey);
     const pos = this.allocate(flow, n);
     const nb = findBoundaries(this.params, flow, payload, 0, n, this.cuts, this.fps);
-    const nm = this.findMatches(payload, nb);
+    // the payload enters the cache first, so matching compares cache with cache
+    this.held.claim(pos, n);
+    this.ring.set(payload, pos % this.cacheBytes);
+    const nm = this.findMatches(flow, n, pos, nb);
     let len = nm > 0 ? this.writeOps(payload, pos, nm, out) : -1;
     if (len < 0) {
       out[0] = VERSION | KIND_LITERAL;
@@ -201,7 +215,7 @@ export class ReEncoder {
         const oldest = this.flows.keys().next().value as number;
         this.flows.delete(oldest);
       }
-      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, bytes: 0 };
+      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, bytes: 0, lastDist: 0 };
       this.flows.set(key, f);
     }
     return f;
@@ -225,62 +239,76 @@ export class ReEncoder {
     return pos;
   }
 
-  /** Finds non-overlapping matches in payload order; returns their count (in mStart/mEnd/mSrc). */
-  private findMatches(payload: Uint8Array, nb: number): number {
-    const n = payload.length;
-    const ring = this.ring;
-    const cap = this.cacheBytes;
-    const lowest = this.head - cap;
+  /**
+   * Finds non-overlapping matches in payload order; returns their count (in
+   * mStart/mEnd/mSrc). The flow's last reference distance is tried first at
+   * the packet's start and at every boundary: a shifted copy of old data keeps
+   * one distance, so most packets match without an index lookup.
+   */
+  private findMatches(f: FlowState, n: number, pos: number, nb: number): number {
+    const pi = pos % this.cacheBytes; // the payload is already in the cache there
     let litStart = 0;
     let nm = 0;
-    for (let k = 0; k < nb && nm < this.mStart.length; k++) {
+    if (f.lastDist > 0) {
+      this.bestLen = 0;
+      this.tryCandidate(pi, n, 0, pos - f.lastDist, 0);
+      if (this.bestLen > 0) {
+        nm = this.takeBest(f, pos, 0);
+        litStart = this.mEnd[0];
+      }
+    }
+    for (let k = 0; k < nb && litStart < n && nm < this.mStart.length; k++) {
       const b = this.cuts[k];
       if (b < litStart) continue;
-      const nc = this.index.lookup(this.fps[k], this.cands);
-      let bestLen = 0;
-      let bestStart = 0;
-      let bestSrc = 0;
-      for (let c = 0; c < nc; c++) {
-        const cpos = this.cands[c];
-        if (cpos < lowest || cpos >= this.head) continue;
-        const ci = cpos % cap;
-        // extend left (bounded by the ring's start, the window and the previous match)
-        let i = b;
-        let j = ci;
-        const jLo = Math.max(0, ci - (cpos - lowest));
-        while (i > litStart && j > jLo && payload[i - 1] === ring[j - 1]) {
-          i--;
-          j--;
-        }
-        let i2 = b;
-        let j2 = ci;
-        const jHi = Math.min(cap, ci + (this.head - cpos));
-        while (i2 < n && j2 < jHi && payload[i2] === ring[j2]) {
-          i2++;
-          j2++;
-        }
-        if (i2 - i <= bestLen || i2 - i < MIN_MATCH) continue;
-        // keep only bytes the decoder is known to hold
-        const lo = this.held.runLeft(cpos, cpos - (b - i));
-        const hi = this.held.runRight(cpos, cpos + (i2 - b));
-        const len = hi - lo;
-        if (len > bestLen && len >= MIN_MATCH) {
-          bestLen = len;
-          bestStart = b - (cpos - lo);
-          bestSrc = lo;
-          if (bestStart === litStart && bestStart + len === n) break; // cannot do better
+      this.bestLen = 0;
+      if (f.lastDist > 0) this.tryCandidate(pi, n, b, pos + b - f.lastDist, litStart);
+      if (this.bestStart !== litStart || this.bestLen !== n - litStart) {
+        const nc = this.index.lookup(this.fps[k], this.cands);
+        for (let c = 0; c < nc; c++) {
+          if (this.tryCandidate(pi, n, b, this.cands[c], litStart)) break;
         }
       }
-      if (bestLen > 0) {
-        this.mStart[nm] = bestStart;
-        this.mEnd[nm] = bestStart + bestLen;
-        this.mSrc[nm] = bestSrc;
-        nm++;
-        this.hits++;
-        litStart = bestStart + bestLen;
+      if (this.bestLen > 0) {
+        nm = this.takeBest(f, pos, nm);
+        litStart = this.mEnd[nm - 1];
       }
     }
     return nm;
+  }
+
+  private takeBest(f: FlowState, pos: number, nm: number): number {
+    this.mStart[nm] = this.bestStart;
+    this.mEnd[nm] = this.bestStart + this.bestLen;
+    this.mSrc[nm] = this.bestSrc;
+    f.lastDist = pos + this.bestStart - this.bestSrc;
+    this.hits++;
+    return nm + 1;
+  }
+
+  /**
+   * Byte-compares payload around index b with the cache around position cpos,
+   * extending left to litStart and right to the packet's end, clipped to what
+   * the decoder holds; keeps it in best* when longer. True when nothing can
+   * beat it.
+   */
+  private tryCandidate(pi: number, n: number, b: number, cpos: number, litStart: number): boolean {
+    const lowest = this.head - this.cacheBytes;
+    if (cpos < lowest || cpos >= this.head) return false;
+    const ci = cpos % this.cacheBytes;
+    const left = commonSuffix(this.ring, this.view, pi + b, ci, Math.min(b - litStart, ci - Math.max(0, ci - (cpos - lowest))));
+    const right = commonPrefix(this.ring, this.view, pi + b, ci, Math.min(n - b, Math.min(this.cacheBytes, ci + (this.head - cpos)) - ci));
+    const i = b - left;
+    const i2 = b + right;
+    if (i2 - i <= this.bestLen || i2 - i < MIN_MATCH) return false;
+    // keep only bytes the decoder is known to hold
+    const lo = this.held.runLeft(cpos, cpos - (b - i));
+    const hi = this.held.runRight(cpos, cpos + (i2 - b));
+    const len = hi - lo;
+    if (len <= this.bestLen || len < MIN_MATCH) return false;
+    this.bestLen = len;
+    this.bestStart = b - (cpos - lo);
+    this.bestSrc = lo;
+    return this.bestStart === litStart && len === n - litStart;
   }
 
   /** Writes a PACKET message; returns its length, or -1 when it would not beat a LITERAL one. */
@@ -327,8 +355,6 @@ export class ReEncoder {
   /** Puts the payload into the cache at pos and its boundaries into the index. */
   private store(f: FlowState, payload: Uint8Array, pos: number, nb: number): void {
     const n = payload.length;
-    this.held.claim(pos, n);
-    this.ring.set(payload, pos % this.cacheBytes);
     if (!this.ackGating) this.held.mark(pos, n);
     for (let k = 0; k < nb; k++) this.index.insert(this.fps[k], pos + this.cuts[k]);
     f.bytes += n;

@@ -15,14 +15,18 @@ export class FingerprintIndex {
   private readonly next: Int32Array;
   private readonly nextSerial: Float64Array;
   private readonly serial: Float64Array;
-  private readonly bucketMask: number;
+  private readonly bucketShift: number;
   private cursor = 0;
   private inserted = 0;
 
   constructor(readonly capacity: number) {
-    let buckets = 1;
-    while (buckets < capacity) buckets <<= 1;
-    this.bucketMask = buckets - 1;
+    let buckets = 2;
+    let bits = 1;
+    while (buckets < capacity) {
+      buckets <<= 1;
+      bits++;
+    }
+    this.bucketShift = 32 - bits; // multiplicative hashing: the top bits are the well-mixed ones
     this.heads = new Int32Array(buckets).fill(-1);
     this.headSerial = new Float64Array(buckets);
     this.fps = new Int32Array(capacity);
@@ -38,7 +42,7 @@ export class FingerprintIndex {
   }
 
   private bucket(fp: number): number {
-    return (Math.imul(fp, 0x9e3779b1) >>> 15) & this.bucketMask;
+    return Math.imul(fp, 0x9e3779b1) >>> this.bucketShift;
   }
 
   insert(fp: number, pos: number): void {

@@ -40,7 +40,7 @@ export function chunkParams(anchor: number): ChunkParams {
   return {
     minSize: anchor >> 2,
     normalSize: anchor,
-    maxSize: anchor * 8,
+    maxSize: anchor * 2,
     maskSmall: high(bits + 1),
     maskLarge: high(Math.max(1, bits - 1)),
   };
@@ -52,10 +52,18 @@ export interface ChunkerState {
   chunkLen: number;
 }
 
+/** Bytes a gear hash remembers: after 32 shifts an older byte has left the 32-bit word. */
+const WINDOW = 32;
+
 /**
  * Scans data[from, to) continuing `st`; writes each boundary's index (the
  * offset just past the chunk's last byte) to `cuts` and its fingerprint to
  * `fps`; returns how many were written (at most cuts.length).
+ *
+ * One tight loop per phase of a chunk: skip (bytes that can neither end a
+ * chunk nor still be in the window at minSize), warm-up, strict mask, loose
+ * mask. Skipping is exact: h restarts from 0 WINDOW bytes before minSize and
+ * so equals the hash of the unbroken stream there.
  */
 export function findBoundaries(
   p: ChunkParams,
@@ -70,15 +78,46 @@ export function findBoundaries(
   let len = st.chunkLen;
   let n = 0;
   const { minSize, normalSize, maxSize, maskSmall, maskLarge } = p;
+  const skipTo = minSize - WINDOW;
   let i = from;
   while (i < to) {
-    // skip hashing work is not possible (the window must be warm), but the
-    // mask test is skipped below minSize
-    h = ((h << 1) + GEAR[data[i]]) | 0;
-    i++;
-    len++;
-    if (len < minSize) continue;
-    if ((len < normalSize ? h & maskSmall : h & maskLarge) === 0 || len >= maxSize) {
+    const s0 = i;
+    if (len < skipTo) {
+      i = Math.min(to, i + (skipTo - len));
+      len += i - s0;
+      h = 0;
+      continue;
+    }
+    if (len < minSize) {
+      const stop = Math.min(to, i + (minSize - len));
+      while (i < stop) h = ((h << 1) + GEAR[data[i++]]) | 0;
+      len += i - s0;
+      continue;
+    }
+    let cut = false;
+    if (len < normalSize) {
+      const stop = Math.min(to, i + (normalSize - len));
+      while (i < stop) {
+        h = ((h << 1) + GEAR[data[i++]]) | 0;
+        if ((h & maskSmall) === 0) {
+          cut = true;
+          break;
+        }
+      }
+      len += i - s0;
+    } else {
+      const stop = Math.min(to, i + (maxSize - len));
+      while (i < stop) {
+        h = ((h << 1) + GEAR[data[i++]]) | 0;
+        if ((h & maskLarge) === 0) {
+          cut = true;
+          break;
+        }
+      }
+      len += i - s0;
+      if (len >= maxSize) cut = true;
+    }
+    if (cut) {
       if (n < cuts.length) {
         cuts[n] = i;
         fps[n] = h;

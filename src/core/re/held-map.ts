@@ -40,21 +40,25 @@ export class HeldMap {
   }
 
   private apply(pos: number, len: number, set: boolean): void {
-    let p = pos;
-    const end = pos + len;
+    if (len <= 0) return;
     const cap = this.capacity;
-    while (p < end) {
-      const gp = Math.floor(p / G);
-      const gi = gp & this.granuleMask;
-      const lap = Math.floor(p / cap) + 1;
-      const a = p - gp * G;
-      const b = Math.min(G, end - gp * G);
+    const gmask = this.granuleMask;
+    const gp = Math.floor(pos / G);
+    let gi = gp & gmask;
+    let lap = Math.floor(pos / cap) + 1;
+    let a = pos - gp * G; // first byte's offset in its granule
+    let left = len;
+    while (left > 0) {
+      const b = a + left < G ? a + left : G;
       if (this.laps[gi] !== lap) {
         this.laps[gi] = lap;
         this.masks[gi] = 0;
       }
       if (set) this.masks[gi] |= bitRange(a, b);
-      p = gp * G + b;
+      left -= b - a;
+      a = 0;
+      gi = (gi + 1) & gmask;
+      if (gi === 0) lap++;
     }
   }
 
@@ -65,35 +69,43 @@ export class HeldMap {
 
   /** The largest q ≤ limit such that [pos, q) is held. */
   runRight(pos: number, limit: number): number {
+    if (pos >= limit) return limit;
+    const gmask = this.granuleMask;
+    const gp = Math.floor(pos / G);
+    let gi = gp & gmask;
+    let lap = Math.floor(pos / this.capacity) + 1;
     let p = pos;
-    const cap = this.capacity;
+    let a = pos - gp * G;
     while (p < limit) {
-      const gp = Math.floor(p / G);
-      const gi = gp & this.granuleMask;
-      if (this.laps[gi] !== Math.floor(p / cap) + 1) return p;
-      const a = p - gp * G;
-      const m = this.masks[gi] >>> a; // bit 0 = byte p
-      const ones = trailingOnes(m);
+      if (this.laps[gi] !== lap) return p;
+      const ones = trailingOnes(this.masks[gi] >>> a); // bit 0 = byte p
       if (ones < G - a) return Math.min(limit, p + ones);
-      p = gp * G + G;
+      p += G - a;
+      a = 0;
+      gi = (gi + 1) & gmask;
+      if (gi === 0) lap++;
     }
     return limit;
   }
 
   /** The smallest q ≥ limit such that [q, pos) is held. */
   runLeft(pos: number, limit: number): number {
+    if (pos <= limit) return limit;
+    const gmask = this.granuleMask;
+    const q = pos - 1;
+    const gp = Math.floor(q / G);
+    let gi = gp & gmask;
+    let lap = Math.floor(q / this.capacity) + 1;
     let p = pos; // bytes [p, pos) known held
-    const cap = this.capacity;
+    let a = q - gp * G; // bit index of byte p-1
     while (p > limit) {
-      const q = p - 1;
-      const gp = Math.floor(q / G);
-      const gi = gp & this.granuleMask;
-      if (this.laps[gi] !== Math.floor(q / cap) + 1) return p;
-      const a = q - gp * G; // bit index of byte q
-      const m = this.masks[gi] << (G - 1 - a); // byte q at bit 31
-      const ones = Math.clz32(~m);
+      if (this.laps[gi] !== lap) return p;
+      const ones = Math.clz32(~(this.masks[gi] << (G - 1 - a))); // byte p-1 at bit 31
       if (ones < a + 1) return Math.max(limit, p - ones);
-      p = gp * G;
+      p -= a + 1;
+      a = G - 1;
+      if (gi === 0) lap--;
+      gi = (gi - 1) & gmask;
     }
     return limit;
   }
