@@ -34,7 +34,7 @@ export const command: Command = {
       cacheBytes: cacheMb * (1 << 20),
       ackGating: !optFlag(args, 'no-gating'),
       ackLagBytes: optNumber(args, 'ack-lag', 1 << 20),
-      clock: () => performance.now(),
+      clock: () => process.cpuUsage().user / 1000, // CPU time: speed on one core, whatever else runs
     });
     process.stdout.write(JSON.stringify(result) + '\n');
     return result.verified ? 0 : 1;
