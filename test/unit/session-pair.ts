@@ -84,7 +84,7 @@ export class SessionPair {
     this.results.push({ to, result: r });
     const back: Side = to === 'a' ? 'b' : 'a';
     if (r.kind === 'frame') this.delivered.push({ to, at: this.now, frame: r.frame });
-    else if (r.kind === 'send' || r.kind === 'established') for (const d of r.datagrams) this.send(back, d);
+    else if (r.kind === 'send' || r.kind === 'established' || r.kind === 'reply') for (const d of r.datagrams) this.send(back, d);
     return r;
   }
 

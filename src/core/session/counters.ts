@@ -33,6 +33,8 @@ export const DROP_REASONS = [
   'handshake_replayed',
   /** Initiation refused by the handshake rate limits (flood protection). */
   'rate_limited',
+  /** Cookie reply that doesn't open for our pending initiation. */
+  'bad_cookie',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -47,6 +49,10 @@ export interface EndpointCounters {
   handshakeTimeouts: number;
   /** Responses sent (initiations accepted). */
   responsesSent: number;
+  /** Cookie replies sent (under load, to initiations without a valid mac2). */
+  cookieRepliesSent: number;
+  /** Cookie replies accepted from peers. */
+  cookiesReceived: number;
   /** Sessions that came up, as initiator or (on key confirmation) responder. */
   sessionsEstablished: number;
   /** Of those, sessions that replaced an earlier one. */
@@ -65,6 +71,8 @@ export function newCounters(): EndpointCounters {
     initiationRetries: 0,
     handshakeTimeouts: 0,
     responsesSent: 0,
+    cookieRepliesSent: 0,
+    cookiesReceived: 0,
     sessionsEstablished: 0,
     rekeys: 0,
     datagramsSealed: 0,

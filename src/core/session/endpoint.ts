@@ -22,6 +22,8 @@ import {
   mac1KeyFor,
   mac1Valid,
 } from './handshake';
+import { COOKIE_LIFETIME_MS, CookieChecker, cookieKeyFor, openCookieReply, writeMac2 } from './cookie';
+import { COOKIE_REPLY } from '../wire/handshake-messages';
 import { KEY_BYTES, clampPrivateKey, encodeKey, publicKeyOf } from './keys';
 import { KeyPair, dh } from './noise';
 import { BraidError } from '../../errors';
@@ -51,6 +53,13 @@ export interface SecureEndpointOptions {
   maxDatagramBytes?: number;
   timing?: Partial<SessionTiming>;
   limits?: Partial<HandshakeLimits>;
+  /**
+   * Under load, answer initiations that carry no valid cookie for their
+   * source with a cookie reply (ReceiveResult kind 'reply') instead of doing
+   * X25519 work. Needs `source` on handleDatagram and a daemon that sends
+   * 'reply' datagrams back to the source. Default false.
+   */
+  cookieReplies?: boolean;
 }
 
 export type ReceiveResult =
@@ -60,6 +69,8 @@ export type ReceiveResult =
   | { kind: 'send'; peer: number; datagrams: Uint8Array[] }
   /** Our handshake with `peer` completed; send `datagrams` (key confirmation) back where it came from. */
   | { kind: 'established'; peer: number; datagrams: Uint8Array[] }
+  /** Send back to the source; no peer is known yet (a cookie reply under load). */
+  | { kind: 'reply'; datagrams: Uint8Array[] }
   | { kind: 'drop'; reason: DropReason };
 
 export interface TimeoutOutput {
@@ -110,6 +121,7 @@ export class SecureEndpoint {
   private readonly maxDatagramBytes: number;
   private globalBucket: TokenBucket | null = null;
   private readonly sourceBuckets = new Map<string, TokenBucket>();
+  private readonly cookies: CookieChecker | null;
 
   constructor(opts: SecureEndpointOptions) {
     const privateKey = new Uint8Array(opts.privateKey);
@@ -122,6 +134,7 @@ export class SecureEndpoint {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.epochOffsetMs = opts.epochOffsetMs ?? 0;
     this.maxDatagramBytes = opts.maxDatagramBytes ?? 65535;
+    this.cookies = opts.cookieReplies ? new CookieChecker(this.random, cookieKeyFor(this.publicKey)) : null;
     for (const p of opts.peers) {
       const id = this.peers.length;
       // A low-order key would make every handshake fail silently; refuse it up front.
@@ -132,7 +145,7 @@ export class SecureEndpoint {
         throw new BraidError('BRAID_ERR_KEY', `peer ${p.name ?? id} repeats the public key of another peer; each peer needs its own key`);
       }
       const name = p.name ?? encodeKey(p.publicKey).slice(0, 8);
-      this.peers.push(new PeerState(id, new Uint8Array(p.publicKey), name, mac1KeyFor(p.publicKey)));
+      this.peers.push(new PeerState(id, new Uint8Array(p.publicKey), name, mac1KeyFor(p.publicKey), cookieKeyFor(p.publicKey)));
       this.peerByKey.set(keyId(p.publicKey), id);
     }
   }
@@ -191,6 +204,8 @@ export class SecureEndpoint {
         return this.handleInitiation(now, datagram, source);
       case MessageType.RESPONSE:
         return this.handleResponse(now, datagram);
+      case MessageType.COOKIE_REPLY:
+        return this.handleCookieReply(now, datagram);
       default:
         return this.drop('unknown_type');
     }
@@ -324,6 +339,10 @@ export class SecureEndpoint {
     if (d.length > INITIATION.size) return this.drop('oversized');
     if (!hasLayout(d, INITIATION)) return this.drop('malformed');
     if (!mac1Valid(d, INITIATION, this.localMac1Key)) return this.drop('bad_mac');
+    if (this.cookies && source !== undefined && this.underLoad(now) && !this.cookies.mac2Valid(now, d, INITIATION, source)) {
+      this.counters.cookieRepliesSent++;
+      return { kind: 'reply', datagrams: [this.cookies.reply(now, d, readU32(d, INITIATION.offset.senderIndex), source)] };
+    }
     if (!this.admitHandshake(now, source)) return this.drop('rate_limited');
 
     const rx = consumeInitiation(this.local, d);
@@ -375,6 +394,24 @@ export class SecureEndpoint {
     return { kind: 'established', peer: p.id, datagrams: [out] };
   }
 
+  /** A cookie for our pending initiation: remember it and re-send the initiation with mac2 at once. */
+  private handleCookieReply(now: number, d: Uint8Array): ReceiveResult {
+    if (d.length < COOKIE_REPLY.size) return this.drop('truncated');
+    if (d.length > COOKIE_REPLY.size) return this.drop('oversized');
+    if (!hasLayout(d, COOKIE_REPLY)) return this.drop('malformed');
+    const p = this.pendingByIndex.get(readU32(d, COOKIE_REPLY.offset.receiverIndex));
+    if (p === undefined || p.pending === null || p.pending.cookieResent) return this.drop('unknown_index');
+    const cookie = openCookieReply(d, p.pending.datagram, p.cookieKey);
+    if (!cookie) return this.drop('bad_cookie');
+    p.cookie = cookie;
+    p.cookieAt = now;
+    this.counters.cookiesReceived++;
+    const again = this.startHandshake(now, p, false);
+    if (!again || !p.pending) return { kind: 'send', peer: p.id, datagrams: [] };
+    p.pending.cookieResent = true;
+    return { kind: 'send', peer: p.id, datagrams: [again] };
+  }
+
   // --- sessions --------------------------------------------------------------
 
   /** The session to seal with, or null; flags a rekey when the message count says so. */
@@ -420,17 +457,21 @@ export class SecureEndpoint {
 
   // --- handshakes ------------------------------------------------------------
 
-  private startHandshake(now: number, p: PeerState): Uint8Array | null {
+  /** A fresh initiation (new ephemeral and timestamp); `retry` false keeps the backoff where it is. */
+  private startHandshake(now: number, p: PeerState, retry = true): Uint8Array | null {
     this.dropPending(p);
     const localIndex = this.newIndex();
     const ts = Math.max(Math.floor((this.epochOffsetMs + now) * 1000), p.lastSentTimestampUs + 1);
     p.lastSentTimestampUs = ts;
     const built = buildInitiation(this.local, p.publicKey, p.mac1Key, this.newEphemeral(), localIndex, ts);
     if (!built) return null; // the configured peer key is a low-order point: nothing will ever work
-    p.pending = { localIndex, handshake: built.handshake, datagram: built.datagram, sentAt: now };
+    if (p.cookie && now - p.cookieAt < COOKIE_LIFETIME_MS) writeMac2(built.datagram, INITIATION, p.cookie);
+    p.pending = { localIndex, handshake: built.handshake, datagram: built.datagram, sentAt: now, cookieResent: false };
     this.pendingByIndex.set(localIndex, p);
-    p.retryAt = now + this.backoff(p.attempts);
-    p.attempts++;
+    if (retry) {
+      p.retryAt = now + this.backoff(p.attempts);
+      p.attempts++;
+    }
     this.counters.initiationsSent++;
     return built.datagram;
   }
@@ -461,6 +502,11 @@ export class SecureEndpoint {
       if (!b.take(now)) return false;
     }
     return this.globalBucket.take(now);
+  }
+
+  /** Under load: the global handshake budget is more than half spent. */
+  private underLoad(now: number): boolean {
+    return this.globalBucket !== null && this.globalBucket.available(now) < this.limits.globalBurst / 2;
   }
 
   private forgetIdleSources(now: number): void {

@@ -18,6 +18,7 @@
  *       { kind: 'frame', peer, frame }          a Frame; payload is a view into `datagram` (decrypted in place)
  *       { kind: 'send', peer, datagrams }       handshake response: send back to where the datagram came from
  *       { kind: 'established', peer, datagrams} our handshake finished: send the key confirmation back the same way
+ *       { kind: 'reply', datagrams }            cookie reply under load (only with cookieReplies: true): send back to the source
  *       { kind: 'drop', reason }                counted in ep.counters.drops[reason]; never throws
  *   ep.sealFrame(now, peer, frame)            -> Uint8Array | null (null: no session yet; queue and connect)
  *   ep.sealFrameInto(now, peer, frame, out, offset?) -> length | 0 (no session) | -1 (doesn't fit)

@@ -18,6 +18,8 @@ export interface PendingInitiation {
   /** The datagram, kept so `connect` can send it again on a new path. */
   datagram: Uint8Array;
   sentAt: number;
+  /** Already re-sent once because of a cookie reply (never more, whatever arrives). */
+  cookieResent: boolean;
 }
 
 export class PeerState {
@@ -42,6 +44,9 @@ export class PeerState {
   /** Greatest timestamp we sent, so ours strictly increase even within one clock tick. */
   lastSentTimestampUs = -1;
   lastInitiationAt = -Infinity;
+  /** Latest cookie from this peer's cookie reply, for mac2 of our initiations. */
+  cookie: Uint8Array | null = null;
+  cookieAt = -Infinity;
 
   /** Sessions established with this peer, and how many replaced an earlier one. */
   sessions = 0;
@@ -55,5 +60,7 @@ export class PeerState {
     readonly name: string,
     /** mac1 key for messages we send to this peer. */
     readonly mac1Key: Uint8Array,
+    /** Key of cookie replies from this peer. */
+    readonly cookieKey: Uint8Array,
   ) {}
 }

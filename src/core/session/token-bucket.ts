@@ -23,6 +23,11 @@ export class TokenBucket {
     return true;
   }
 
+  /** Tokens available now (fractional). */
+  available(now: number): number {
+    return Math.min(this.burst, this.tokens + (Math.max(0, now - this.last) * this.ratePerSecond) / 1000);
+  }
+
   /** True when the bucket has refilled completely (an idle entry that can be forgotten). */
   isFull(now: number): boolean {
     return this.tokens + ((now - this.last) * this.ratePerSecond) / 1000 >= this.burst;

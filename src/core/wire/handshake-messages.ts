@@ -63,6 +63,16 @@ export const RESPONSE = layout(MessageType.RESPONSE, [
   { name: 'mac2', number: 6, kind: 'bytes', size: 16 },
 ]);
 
+/**
+ * Sent instead of a response when the responder is under load and the
+ * initiation's mac2 doesn't carry a valid cookie for its source address.
+ */
+export const COOKIE_REPLY = layout(MessageType.COOKIE_REPLY, [
+  { name: 'receiverIndex', number: 1, kind: 'fixed32', size: 4 },
+  { name: 'nonce', number: 2, kind: 'bytes', size: 24 },
+  { name: 'encryptedCookie', number: 3, kind: 'bytes', size: 32 },
+]);
+
 /** A zeroed datagram of this layout with its type, keys and lengths written. */
 export function newMessage(l: FixedLayout): Uint8Array {
   const buf = new Uint8Array(l.size);
