@@ -129,6 +129,11 @@ export function routeThroughRelay(p: LabPathInfo): void {
   );
 }
 
+/** Takes the relay out of the path (the middle namespace just forwards): for measuring what the relay costs. */
+export function bypassRelay(p: LabPathInfo): void {
+  ipBatch([`rule del pref ${MIDDLE_UP_TABLE}`, `rule del pref ${MIDDLE_DOWN_TABLE}`], { netns: p.middleNs });
+}
+
 /** Deletes every namespace of the lab that exists (veths and TUNs go with them). */
 export function destroyLabNetwork(name: string): void {
   for (const ns of labNamespacesPresent(name)) netnsDelete(ns);

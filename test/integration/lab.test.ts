@@ -5,10 +5,10 @@
  * enough that a broken impairment fails.
  */
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { randomBytes } from 'crypto';
 import { ipJson } from '../../src/io/ip';
 import { labDown, labSet, labStatus, labUp, type LabInfo } from '../../src/lab/lab';
+import { iperfPath } from '../../src/lab/iperf';
 import { probe, probePath, probeStats } from '../../src/lab/probe';
 
 const CLEAN = { delayMs: 0, jitterMs: 0, lossPct: 0, burst: 1, reorderPct: 0, rateUp: 0, rateDown: 0, outage: false };
@@ -20,21 +20,7 @@ async function relayPid(lab: string, path: string): Promise<number> {
 
 /** iperf3 TCP goodput in Mbit/s from edge over `dev` (SO_BINDTODEVICE) to the gateway, for `seconds`. */
 async function iperfMbit(lab: LabInfo, dev: string, seconds: number, reverse = false): Promise<number> {
-  const server: ChildProcess = spawn('ip', ['netns', 'exec', lab.gwNs, 'iperf3', '-s', '-1', '-B', lab.gwPublicAddr], { stdio: 'ignore' });
-  try {
-    let r = spawnSync('true', { encoding: 'utf8' });
-    for (let i = 0; i < 50; i++) {
-      await new Promise((res) => setTimeout(res, 50));
-      const args = ['netns', 'exec', lab.edgeNs, 'iperf3', '-c', lab.gwPublicAddr, '--bind-dev', dev, '-t', String(seconds), '-J'];
-      r = spawnSync('ip', reverse ? [...args, '-R'] : args, { encoding: 'utf8' });
-      if (r.status === 0) break; // else the server was not listening yet
-    }
-    expect(r.status, String(r.stdout).slice(0, 300)).to.equal(0);
-    const j = JSON.parse(String(r.stdout)) as { end: { sum_received: { bits_per_second: number } } };
-    return j.end.sum_received.bits_per_second / 1e6;
-  } finally {
-    server.kill();
-  }
+  return (await iperfPath(lab, dev, { seconds, reverse })).receivedMbit;
 }
 
 describe('lab impairments, measured through a real lab', function () {
