@@ -31,8 +31,8 @@ export class SessionPair {
   jitterMs = 0;
   /** While true the link loses everything. */
   blackhole = false;
-  readonly a: SecureEndpoint;
-  readonly b: SecureEndpoint;
+  a: SecureEndpoint;
+  b: SecureEndpoint;
   readonly aKey: Uint8Array;
   readonly bKey: Uint8Array;
   /** Every datagram sent, in order, with its destination. */
@@ -44,7 +44,10 @@ export class SessionPair {
   private inflight: InFlight[] = [];
   private readonly rng: SeededRandom;
 
-  constructor(seed = 1, opts: Partial<SecureEndpointOptions> = {}) {
+  constructor(
+    seed = 1,
+    private readonly opts: Partial<SecureEndpointOptions> = {},
+  ) {
     const rnd = new SeededRandomBytes(seed);
     this.rng = new SeededRandom(seed + 99);
     this.aKey = generatePrivateKey(rnd);
@@ -61,6 +64,20 @@ export class SessionPair {
       random: new SeededRandomBytes(seed * 7 + 2),
       ...opts,
     });
+  }
+
+  /** Replaces one endpoint with a fresh one holding the same key: a daemon restart that forgets every session. */
+  restart(side: Side, seed: number): void {
+    const key = side === 'a' ? this.aKey : this.bKey;
+    const peer = side === 'a' ? this.bKey : this.aKey;
+    const ep = new SecureEndpoint({
+      privateKey: key,
+      peers: [{ publicKey: publicKeyOf(peer), name: side === 'a' ? 'b' : 'a' }],
+      random: new SeededRandomBytes(seed),
+      ...this.opts,
+    });
+    if (side === 'a') this.a = ep;
+    else this.b = ep;
   }
 
   ep(side: Side): SecureEndpoint {

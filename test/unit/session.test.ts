@@ -162,6 +162,38 @@ describe('session: rekey', () => {
   });
 });
 
+describe('session: a peer that restarts', () => {
+  it('is noticed by silence after sending, and a new handshake brings the session back', () => {
+    const pair = new SessionPair(10, { timing: { staleAfterMs: 15_000 } });
+    pair.latencyMs = 10;
+    pair.handshake();
+    let seq = 0;
+    pair.onTick = () => {
+      // a sends every 100 ms; b answers only what it receives (like acks)
+      const d = pair.a.sealFrame(pair.now, 0, dataFrame(++seq, Uint8Array.of(1)));
+      if (d) pair.send('b', d);
+    };
+    const real = pair.receive.bind(pair);
+    pair.receive = (to, d) => {
+      const r = real(to, d);
+      if (to === 'b' && r.kind === 'frame' && r.frame.data) {
+        const back = pair.b.sealFrame(pair.now, 0, { probe: { pathId: 1, probeId: r.frame.data.seq, sendTimeUs: 0 } });
+        if (back) pair.send('a', back);
+      }
+      return r;
+    };
+    pair.run(pair.now + 1000, 100);
+    pair.restart('b', 99); // b forgets the session: a's datagrams now hit an unknown index
+    const restartAt = pair.now;
+    pair.run(pair.now + 20_000, 100);
+    expect(pair.b.counters.drops.unknown_index).to.be.within(140, 170); // ~15 s of a's datagrams
+    expect(pair.a.counters.rekeys).to.equal(1);
+    expect(pair.a.sessionInfo(0, pair.now).lastHandshakeAgoMs).to.be.within(20_000 - (15_000 + 300) - 200, 20_000 - 15_000);
+    const fromA = pair.delivered.filter((x) => x.to === 'b' && x.at > restartAt + 16_000 && x.frame.data);
+    expect(fromA.length).to.be.within(35, 45); // flowing again
+  });
+});
+
 describe('session: replay and reordering', () => {
   it('rejects a replay of every earlier datagram, handshakes included', () => {
     const pair = new SessionPair(7);

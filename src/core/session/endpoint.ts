@@ -241,7 +241,10 @@ export class SecureEndpoint {
     for (const p of this.peers) {
       if (p.pending) t = Math.min(t, p.retryAt);
       else if (p.rekeyRequested || (p.wanted && !p.current)) return 0;
-      else if (p.current) t = Math.min(t, p.current.createdAt + this.rekeyAge(p.current));
+      else if (p.current) {
+        t = Math.min(t, p.current.createdAt + this.rekeyAge(p.current));
+        if (p.unansweredSince >= 0) t = Math.min(t, p.unansweredSince + tm.staleAfterMs);
+      }
       if (p.current) t = Math.min(t, p.current.createdAt + tm.rejectAfterMs);
       if (p.next) t = Math.min(t, p.next.createdAt + tm.rejectAfterMs);
       if (p.retired.length > 0) t = Math.min(t, p.retired[0].createdAt + tm.rejectAfterMs);
@@ -281,6 +284,9 @@ export class SecureEndpoint {
         start = true;
       } else if (p.current && now - p.current.createdAt >= this.rekeyAge(p.current)) {
         start = true;
+      } else if (p.current && p.unansweredSince >= 0 && now - p.unansweredSince >= tm.staleAfterMs) {
+        start = true;
+        p.unansweredSince = -1; // the handshake's own retries take over from here
       }
       if (start) {
         if (!p.pending && !p.wanted) p.giveUpAt = now + tm.rekeyAttemptMs;
@@ -327,6 +333,7 @@ export class SecureEndpoint {
     if (!openInPlace(s, d, counter)) return this.drop('decrypt_failed');
     s.replay.update(counter);
     p.lastReceiveAt = now;
+    p.unansweredSince = -1;
     if (!s.confirmed) this.confirm(now, p, s);
     const frame = decodeFrame(d, TRANSPORT_HEADER_BYTES, len - AEAD_TAG_BYTES);
     if (frame === null) return this.drop('malformed_frame');
@@ -422,6 +429,7 @@ export class SecureEndpoint {
     const tm = this.timing;
     if (s.sendCounter >= tm.rejectAfterMessages || now - s.createdAt >= tm.rejectAfterMs) return null;
     if (s.sendCounter >= tm.rekeyAfterMessages && p.pending === null) p.rekeyRequested = true;
+    if (p.unansweredSince < 0) p.unansweredSince = now;
     return s;
   }
 

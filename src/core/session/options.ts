@@ -20,6 +20,11 @@ export interface SessionTiming {
   rekeyAttemptMs: number;
   /** The responder of a session starts its own rekey this much later than the initiator would. */
   responderRekeyDelayMs: number;
+  /**
+   * Sent datagrams but received nothing for this long: start a new handshake
+   * (the peer may have restarted and lost the session). WireGuard: 15 s.
+   */
+  staleAfterMs: number;
 }
 
 export const DEFAULT_TIMING: SessionTiming = {
@@ -31,6 +36,7 @@ export const DEFAULT_TIMING: SessionTiming = {
   handshakeRetryMaxMs: 30_000,
   rekeyAttemptMs: 90_000,
   responderRekeyDelayMs: 15_000,
+  staleAfterMs: 15_000,
 };
 
 export interface HandshakeLimits {

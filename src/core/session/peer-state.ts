@@ -53,6 +53,8 @@ export class PeerState {
   rekeys = 0;
   lastHandshakeAt = -Infinity;
   lastReceiveAt = -Infinity;
+  /** First send since the last datagram received from the peer (-1: none): a silent peer is detected from it. */
+  unansweredSince = -1;
 
   constructor(
     readonly id: number,
