@@ -56,6 +56,10 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.usage + '\n');
+    return;
+  }
   try {
     process.exitCode = await cmd.run(rest);
   } catch (err) {

@@ -174,3 +174,14 @@ function killSwitch(hostLink: boolean): string {
     `  chain forward {\n    type filter hook forward priority 0; policy drop;\n    ${forward.join('\n    ')}\n  }\n}\n`
   );
 }
+
+/** "10.77.0.2/24" -> "10.77.0.0/24" (routes need the network, not a host address). IPv6 is returned as given. */
+export function networkOf(cidr: string): string {
+  if (cidr.includes(':')) return cidr;
+  const [addr, lenText] = cidr.split('/');
+  const len = lenText === undefined ? 32 : Number(lenText);
+  const n = addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
+  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+  const net = (n & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${len}`;
+}

@@ -77,7 +77,10 @@ export class PeerLink {
   };
   /** Largest datagram payload (frame bytes) a path takes; data frames leave room for an ack only when it fits. */
   maxFrameBytes = 1400;
-  private readonly events: PathEvent[] = [];
+  /** Liveness transitions per path id since start (failovers = down), for status and metrics. */
+  readonly transitions = new Map<number, Record<PathEvent['kind'], number>>();
+  /** Datagrams and bytes received per path id (any frame), for status and metrics. */
+  readonly rxByPath = new Map<number, { packets: number; bytes: number }>();
 
   constructor(opts: PeerLinkOptions = {}) {
     this.paths = new PathSet(opts.paths ?? []);
@@ -97,10 +100,8 @@ export class PeerLink {
     return this.paths.get(cfg.id) ?? this.paths.add(cfg);
   }
 
-  /** Path events (up, suspect, down) since the last call, for logs and metrics. */
-  pollPathEvent(): PathEvent | undefined {
-    return this.events.shift();
-  }
+  /** Called for every liveness change of a path (logs). */
+  onPathEvent: ((e: PathEvent) => void) | null = null;
 
   get queuedBytes(): number {
     return this.queue.bytes;
@@ -142,6 +143,12 @@ export class PeerLink {
 
   /** A frame from the peer that arrived on `pathId` (-1 when unknown). `size` is the datagram's size. */
   handleFrame(now: number, pathId: number, frame: Frame, size: number): void {
+    if (pathId >= 0) {
+      let rx = this.rxByPath.get(pathId);
+      if (!rx) this.rxByPath.set(pathId, (rx = { packets: 0, bytes: 0 }));
+      rx.packets++;
+      rx.bytes += size;
+    }
     if (frame.ack) this.onAck(now, frame.ack, pathId);
     if (frame.probeReply) this.paths.onProbeReply(now, frame.probeReply);
     if (frame.probe) {
@@ -228,8 +235,10 @@ export class PeerLink {
 
   private serviceEvents(now: number): void {
     for (let e = this.paths.pollEvent(); e; e = this.paths.pollEvent()) {
-      this.events.push(e);
-      if (this.events.length > 64) this.events.shift();
+      let t = this.transitions.get(e.pathId);
+      if (!t) this.transitions.set(e.pathId, (t = { up: 0, suspect: 0, down: 0 }));
+      t[e.kind]++;
+      this.onPathEvent?.(e);
       if (e.kind === 'down') {
         this.counters.pathDownEvents++;
         this.requeue(now, e.reinject);

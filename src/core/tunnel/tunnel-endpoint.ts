@@ -15,6 +15,7 @@ import { TRANSPORT_OVERHEAD } from '../wire/envelope';
 import type { Frame } from '../wire/frames';
 import type { PathConfig } from '../path/path-state';
 import { PeerLink, type PeerLinkOptions } from '../link/peer-link';
+import type { PathEvent } from '../path/path-set';
 import { FlowClassifier, FlowInfo } from '../flow/classify';
 import { AllowedIps } from './allowed-ips';
 import { TunnelCounters } from './tunnel-counters';
@@ -74,6 +75,8 @@ export class TunnelEndpoint<A = unknown> {
   private readonly urgent: Outgoing<A>[] = [];
   private nextPeer = 0;
   private readonly deliverPeers: number[] = [];
+  /** Liveness changes of any peer's paths (for logs). */
+  onPathEvent: ((peer: number, e: PathEvent) => void) | null = null;
 
   constructor(opts: TunnelEndpointOptions) {
     this.opts = opts;
@@ -193,6 +196,7 @@ export class TunnelEndpoint<A = unknown> {
       const paths = this.role === 'edge' ? (this.opts.paths ?? []).map((p) => ({ ...p.config, id: p.id })) : [];
       st.link = new PeerLink({ ...this.opts.link, paths });
       st.link.maxFrameBytes = this.opts.maxDatagramBytes - TRANSPORT_OVERHEAD;
+      st.link.onPathEvent = (e) => this.onPathEvent?.(peer, e);
     }
     return st.link;
   }
