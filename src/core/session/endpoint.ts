@@ -361,7 +361,9 @@ export class SecureEndpoint {
     if (now - p.lastInitiationAt < this.limits.perPeerIntervalMs) return this.drop('rate_limited');
 
     const localIndex = this.newIndex();
-    const built = buildResponse(rx, p.mac1Key, this.newEphemeral(), localIndex);
+    const ephemeral = this.newEphemeral();
+    const built = buildResponse(rx, p.mac1Key, ephemeral, localIndex);
+    ephemeral.privateKey.fill(0); // forward secrecy: the ephemeral key must not outlive the handshake
     if (!built) return this.drop('handshake_failed');
     p.lastTimestampUs = rx.timestampUs;
     p.lastInitiationAt = now;
@@ -385,8 +387,7 @@ export class SecureEndpoint {
     if (!rx) return this.drop('handshake_failed');
 
     const localIndex = p.pending.localIndex;
-    this.pendingByIndex.delete(localIndex);
-    p.pending = null;
+    this.dropPending(p);
     p.attempts = 0;
     p.retryAt = Infinity;
     p.giveUpAt = Infinity;
@@ -485,7 +486,10 @@ export class SecureEndpoint {
   }
 
   private dropPending(p: PeerState): void {
-    if (p.pending) this.pendingByIndex.delete(p.pending.localIndex);
+    if (p.pending) {
+      this.pendingByIndex.delete(p.pending.localIndex);
+      p.pending.handshake.ephemeral.privateKey.fill(0); // forward secrecy, as above
+    }
     p.pending = null;
   }
 
