@@ -10,7 +10,8 @@ import { BraidError, UsageError } from '../errors';
 import { netnsKillAll, netnsList } from './netns-procs';
 import { callControl, type RelayStatus } from './control';
 import { NO_IMPAIRMENT, type Impairment } from './impairment';
-import { createLabNetwork, destroyLabNetwork, labNamespacesPresent, routeThroughRelay } from './network';
+import { createLabNetwork, destroyLabNetwork, labNamespacesPresent, routeThroughRelay, waitLinksUp } from './network';
+import { log } from '../log';
 import { preset, PRESETS } from './presets';
 import { applyRateLimits, readShaperCounters, type ShaperCounters } from './rate-limit';
 import { startRelay, stopRelays } from './relay-process';
@@ -79,6 +80,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
         routeThroughRelay(p);
       }),
     );
+    if (!(await waitLinksUp(info))) log('warn', 'lab_links_slow', { lab: name, note: 'some veths have no carrier yet' });
   } catch (err) {
     await labDown(name);
     throw err;

@@ -3,7 +3,7 @@
  * policy rules (see topology.ts for the picture). Control plane only: a
  * handful of `ip -batch` runs per lab.
  */
-import { ipBatch, netnsAdd, netnsDelete, netnsExec, netnsList } from '../io/ip';
+import { ipBatch, ipJson, netnsAdd, netnsDelete, netnsExec, netnsList } from '../io/ip';
 import {
   APP_DEV,
   LAN_DEV,
@@ -127,6 +127,24 @@ export function routeThroughRelay(p: LabPathInfo): void {
     ],
     { netns: p.middleNs },
   );
+}
+
+/**
+ * Waits until every veth of the lab reports carrier (operstate UP). The kernel
+ * sets it asynchronously, up to about a second after the link came up; until
+ * then routes over it may be skipped, and a test's first packets lost.
+ */
+export async function waitLinksUp(lab: LabInfo, timeoutMs = 3000): Promise<boolean> {
+  const namespaces = labNamespaces(lab.name, lab.paths.length);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const down = namespaces.filter((ns) =>
+      ipJson<Array<{ link_type: string; operstate: string }>>(['link', 'show'], { netns: ns }).some((l) => l.link_type === 'ether' && l.operstate !== 'UP'),
+    );
+    if (down.length === 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Takes the relay out of the path (the middle namespace just forwards): for measuring what the relay costs. */

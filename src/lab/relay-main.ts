@@ -27,6 +27,11 @@ function main(): void {
   const seed = seedArg !== undefined ? Number(seedArg) : randomInt(2 ** 31);
   const up = Tun.open(TUN_UP);
   const down = Tun.open(TUN_DOWN);
+  // A relay that cannot read its TUN would leave the path silently dead: exit, so status says so.
+  up.onError = down.onError = (err): void => {
+    log('error', 'lab_relay_tun_failed', { path: pathName, error: err.message });
+    process.exit(1);
+  };
   const relay = new Relay({
     up,
     down,

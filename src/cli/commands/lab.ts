@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import type { Command } from '../main';
 import { optFlag, optNumber, optString, parseArgs } from '../args';
 import { BraidError, UsageError } from '../../errors';
@@ -15,6 +16,7 @@ const USAGE = `usage:
   braid lab down NAME | --all [--prefix P]   remove a lab (or all, also crashed ones)
   braid lab probe [LAB] PATH [--count N] [--interval MS] [--size B] [--down]
                                              measure one-way delay, loss, reordering
+  braid lab exec [LAB] edge|gw|appe|appg|p<k> -- CMD...   run a command in a lab namespace
   braid lab list
 
 presets: ${Object.keys(PRESETS).join(', ')}
@@ -82,6 +84,17 @@ export const command: Command = {
           out(`one-way delay p50 ${ms(st.p50)} p99 ${ms(st.p99)} mean ${ms(st.mean)} stddev ${ms(st.stddev)} min ${ms(st.min)} max ${ms(st.max)}`);
         }
         return 0;
+      }
+      case 'exec': {
+        const words = args.positional;
+        if (words.length === 0 || words.length > 2 || args.rest.length === 0) throw new UsageError(`lab exec needs [LAB] ROLE -- CMD...\n${USAGE}`);
+        const lab = words.length === 2 ? words[0] : onlyLab();
+        const role = words[words.length - 1];
+        if (!/^(edge|gw|appe|appg|p\d+)$/.test(role)) throw new UsageError(`lab exec: role must be edge, gw, appe, appg or p<k>, got '${role}'`);
+        const ns = `${labInfo(lab).name}-${role}`;
+        const r = spawnSync('ip', ['netns', 'exec', ns, ...args.rest], { stdio: 'inherit' });
+        if (r.error) throw new BraidError('BRAID_ERR_SYSTEM', `ip netns exec ${ns}: ${r.error.message}`);
+        return r.status ?? 1;
       }
       case 'list':
         out(labList().join('\n') || '(no labs)');
