@@ -49,7 +49,7 @@ function edited(old: Uint8Array, seed: number, edits: number): Uint8Array {
 
 describe('RE encoder and decoder', () => {
   it('delivers every payload byte-exact and sends a repeated transfer as a small fraction', () => {
-    const enc = new ReEncoder({ cacheBytes: 4 * MiB, ackGating: false });
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB, gating: 'off' });
     const dec = new ReDecoder({ cacheBytes: 4 * MiB });
     const data = textLike(1, 300_000);
     const out = new Uint8Array(2000);
@@ -85,23 +85,23 @@ describe('RE encoder and decoder', () => {
     expect(r.ratio_new).to.be.below(0.04);
   });
 
-  for (const gating of [true, false]) {
-    it(`never delivers a wrong byte under 5 % loss with reordering (ack-gating ${gating ? 'on' : 'off'})`, () => {
+  for (const gating of ['acked', 'flow', 'off'] as const) {
+    it(`never delivers a wrong byte under 5 % loss with reordering (gating ${gating})`, () => {
       for (const seed of [11, 12, 13]) {
         const old = textLike(seed, 400_000);
         const r = simulateTransfer(old, edited(old, seed, 20), {
-          shift: 61, flows: 4, loss: 0.05, seed, cacheBytes: 4 * MiB, ackGating: gating, ackLagBytes: 64 * 1024,
+          shift: 61, flows: 4, loss: 0.05, seed, cacheBytes: 4 * MiB, ackLagBytes: 64 * 1024, gating,
         });
         expect(r.lost).to.be.greaterThan(0);
         expect(r.wrong).to.equal(0);
         expect(r.verified).to.equal(true);
-        if (!gating) expect(r.recoveries).to.be.greaterThan(0);
+        if (gating === 'off') expect(r.recoveries).to.be.greaterThan(0);
       }
     });
   }
 
   it('turns a reference to bytes the decoder never got into a miss, then recovers it by resend', () => {
-    const enc = new ReEncoder({ cacheBytes: 4 * MiB, ackGating: false });
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB, gating: 'off' });
     const dec = new ReDecoder({ cacheBytes: 4 * MiB });
     const data = textLike(8, 1300);
     const out = new Uint8Array(2000);

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import type { Command } from '../main';
-import { optFlag, optNumber, parseArgs } from '../args';
+import { optNumber, optString, parseArgs } from '../args';
 import { UsageError } from '../../errors';
-import { simulateTransfer } from '../../core/re';
+import { simulateTransfer, type ReGating } from '../../core/re';
 
 const USAGE = `usage: braid re-bench [--anchor BYTES] [--shift H] [--flows N] [--loss P] [--cache-mb MB]
-                       [--ack-lag BYTES] [--no-gating] [--seed S] OLD NEW
+                       [--ack-lag BYTES] [--gating acked|flow|off] [--seed S] OLD NEW
   Sends OLD then NEW through the RE encoder and decoder as the tunnel would (segments of
   1200-1360 bytes, NEW behind H header bytes, N-1 other flows interleaved, loss P with
   reordering, delivery reports ACK-LAG payload bytes late) and prints one JSON line:
@@ -15,7 +15,7 @@ export const command: Command = {
   summary: 'measure redundancy elimination on two files (old, then new)',
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
-    const args = parseArgs(argv, ['no-gating']);
+    const args = parseArgs(argv);
     if (args.positional.length !== 2) throw new UsageError(`needs OLD and NEW files\n${USAGE}`);
     const [oldPath, newPath] = args.positional;
     const loss = optNumber(args, 'loss', 0);
@@ -32,7 +32,7 @@ export const command: Command = {
       loss,
       seed: optNumber(args, 'seed', 1),
       cacheBytes: cacheMb * (1 << 20),
-      ackGating: !optFlag(args, 'no-gating'),
+      gating: gatingOption(optString(args, 'gating') ?? 'acked'),
       ackLagBytes: optNumber(args, 'ack-lag', 1 << 20),
       clock: () => process.cpuUsage().user / 1000, // CPU time: speed on one core, whatever else runs
     });
@@ -47,4 +47,9 @@ function readInput(path: string): Uint8Array {
   } catch (err) {
     throw new UsageError(`cannot read '${path}': ${(err as Error).message}; pass an existing file`);
   }
+}
+
+function gatingOption(v: string): ReGating {
+  if (v === 'acked' || v === 'flow' || v === 'off') return v;
+  throw new UsageError(`--gating must be acked, flow or off, got '${v}'`);
 }

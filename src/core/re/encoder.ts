@@ -21,14 +21,25 @@ import {
   readPos32, unwrapPos, writeOp, writePos32, writeVarint, zigzag,
 } from './re-format';
 import { validateCacheBytes, validateAnchor } from './re-options';
+import { ConfigError } from '../../errors';
+
+export type ReGating = 'acked' | 'flow' | 'off';
 
 export interface ReEncoderOptions {
   /** Byte cache size, a power of two from 4 MiB to 512 MiB (default 64 MiB); both ends must agree. */
   cacheBytes?: number;
   /** Nominal chunk (anchor) size in bytes, a power of two from 32 to 4096 (default 128). */
   anchor?: number;
-  /** Reference only bytes whose packets were reported delivered (default true). */
-  ackGating?: boolean;
+  /**
+   * Which cached bytes may be referenced (default 'acked'):
+   * - 'acked': only bytes of packets reported delivered (onDelivered): a miss needs a lost ack;
+   * - 'flow': those, plus bytes this same flow sent earlier in its current and previous
+   *   extent (≥ its last ~1 MiB). The tunnel delivers a flow in order, so such a reference
+   *   misses only when the packet it points into was lost, and then the inner TCP is already
+   *   waiting for that packet's retransmission: the resend costs bytes, hardly time;
+   * - 'off': every byte sent (misses on every loss; for measurements).
+   */
+  gating?: ReGating;
   /** Payloads shorter than this go raw and stay out of the cache (default 64). */
   minPayload?: number;
   /** Commit the cache's memory now instead of page by page on first use (steady speed from the start). */
@@ -48,6 +59,10 @@ interface FlowState extends ChunkerState {
   /** Next cache position of this flow and the end of its extent. */
   writePos: number;
   extEnd: number;
+  /** Start of the current extent, and the previous extent's written range. */
+  extStart: number;
+  prevStart: number;
+  prevEnd: number;
   /** Payload bytes cached for this flow so far (sizes its next extent). */
   bytes: number;
   /** Distance of the flow's last reference (0: none): the first guess for the next match. */
@@ -70,7 +85,7 @@ export class ReEncoder {
 
   readonly cacheBytes: number;
   readonly anchor: number;
-  private readonly ackGating: boolean;
+  readonly gating: ReGating;
   private readonly minPayload: number;
   private readonly params: ChunkParams;
   private readonly ring: Uint8Array;
@@ -91,6 +106,9 @@ export class ReEncoder {
   private readonly mStart = new Int32Array(1024);
   private readonly mEnd = new Int32Array(1024);
   private readonly mSrc = new Float64Array(1024);
+  /** The flow and cache position of the packet being encoded. */
+  private cur: FlowState = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0 };
+  private curPos = 0;
   private bestLen = 0;
   private bestStart = 0;
   private bestSrc = 0;
@@ -98,7 +116,10 @@ export class ReEncoder {
   constructor(opts: ReEncoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
     this.anchor = validateAnchor(opts.anchor ?? 128);
-    this.ackGating = opts.ackGating ?? true;
+    this.gating = opts.gating ?? 'acked';
+    if (this.gating !== 'acked' && this.gating !== 'flow' && this.gating !== 'off') {
+      throw new ConfigError('re.gating', `must be 'acked', 'flow' or 'off', got '${String(this.gating)}'`);
+    }
     this.minPayload = Math.max(1, opts.minPayload ?? 64);
     this.params = chunkParams(this.anchor);
     this.ring = new Uint8Array(this.cacheBytes);
@@ -131,6 +152,8 @@ export class ReEncoder {
     // the payload enters the cache first, so matching compares cache with cache
     this.held.claim(pos, n);
     this.ring.set(payload, pos % this.cacheBytes);
+    this.cur = flow;
+    this.curPos = pos;
     const nm = this.findMatches(flow, n, pos, nb);
     let len = nm > 0 ? this.writeOps(payload, pos, nm, out) : -1;
     if (len < 0) {
@@ -154,7 +177,7 @@ export class ReEncoder {
     if (this.tokSerial[slot] !== token) return;
     const pos = this.tokPos[slot];
     if (pos < this.head - this.cacheBytes) return; // already overwritten
-    if (this.ackGating) this.held.mark(pos, this.tokLen[slot]);
+    if (this.gating !== 'off') this.held.mark(pos, this.tokLen[slot]);
   }
 
   /**
@@ -215,7 +238,7 @@ export class ReEncoder {
         const oldest = this.flows.keys().next().value as number;
         this.flows.delete(oldest);
       }
-      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, bytes: 0, lastDist: 0 };
+      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0 };
       this.flows.set(key, f);
     }
     return f;
@@ -230,6 +253,9 @@ export class ReEncoder {
       if (size < n) size = n;
       const ri = this.head % cap;
       if (ri + size > cap) this.head += cap - ri; // never straddle the ring's end
+      f.prevStart = f.extStart;
+      f.prevEnd = f.writePos;
+      f.extStart = this.head;
       f.writePos = this.head;
       f.extEnd = this.head + size;
       this.head += size;
@@ -300,9 +326,21 @@ export class ReEncoder {
     const i = b - left;
     const i2 = b + right;
     if (i2 - i <= this.bestLen || i2 - i < MIN_MATCH) return false;
-    // keep only bytes the decoder is known to hold
-    const lo = this.held.runLeft(cpos, cpos - (b - i));
-    const hi = this.held.runRight(cpos, cpos + (i2 - b));
+    // keep only bytes the decoder is known to hold (or, gating 'flow', this flow sent before)
+    let lo = this.held.runLeft(cpos, cpos - (b - i));
+    let hi = this.held.runRight(cpos, cpos + (i2 - b));
+    if (this.gating === 'flow') {
+      const f = this.cur;
+      const own = cpos >= f.extStart && cpos <= this.curPos ? 1 : cpos >= f.prevStart && cpos <= f.prevEnd ? 2 : 0;
+      if (own !== 0) {
+        const olo = Math.max(cpos - (b - i), own === 1 ? f.extStart : f.prevStart);
+        const ohi = Math.min(cpos + (i2 - b), own === 1 ? this.curPos : f.prevEnd);
+        if (ohi - olo > hi - lo) {
+          lo = olo;
+          hi = ohi;
+        }
+      }
+    }
     const len = hi - lo;
     if (len <= this.bestLen || len < MIN_MATCH) return false;
     this.bestLen = len;
@@ -355,7 +393,7 @@ export class ReEncoder {
   /** Puts the payload into the cache at pos and its boundaries into the index. */
   private store(f: FlowState, payload: Uint8Array, pos: number, nb: number): void {
     const n = payload.length;
-    if (!this.ackGating) this.held.mark(pos, n);
+    if (this.gating === 'off') this.held.mark(pos, n);
     for (let k = 0; k < nb; k++) this.index.insert(this.fps[k], pos + this.cuts[k]);
     f.bytes += n;
   }

@@ -50,7 +50,7 @@
  * packets, bytesIn, bytesOut, refBytes, misses, recoveries, malformed,
  * memoryBytes. Wire layout: re-format.ts.
  */
-export { ReEncoder, type ReEncoderOptions } from './encoder';
+export { ReEncoder, type ReEncoderOptions, type ReGating } from './encoder';
 export { ReDecoder, DECODE_MISS, DECODE_MALFORMED, type ReDecoderOptions } from './decoder';
 export { maxEncodedLength } from './re-format';
 export { simulateTransfer, type TransferSimOptions, type TransferSimResult } from './transfer-sim';

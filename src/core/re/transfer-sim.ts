@@ -2,8 +2,9 @@
  * Replays "download OLD, later download NEW" through an encoder and a decoder
  * the way the tunnel carries it: TCP-like segments of 1200–1360 bytes, NEW
  * behind `shift` header bytes so its segments fall at other offsets,
- * interleaved with flows-1 other flows, over a channel that may lose and
- * reorder packets, with delivery reports reaching the encoder one
+ * interleaved with flows-1 other flows, over a channel that may lose packets
+ * and reorder them across flows (each flow stays in order, as the tunnel
+ * delivers ordered flows), with delivery reports reaching the encoder one
  * `ackLagBytes` of traffic late. Lost packets are sent again later (as the
  * inner TCP would). Every delivered byte is compared with what was sent.
  *
@@ -12,7 +13,7 @@
  */
 import { SeededRandom } from '../random';
 import { ReDecoder } from './decoder';
-import { ReEncoder } from './encoder';
+import { ReEncoder, type ReGating } from './encoder';
 
 export interface TransferSimOptions {
   anchor?: number;
@@ -22,7 +23,7 @@ export interface TransferSimOptions {
   loss?: number;
   seed?: number;
   cacheBytes?: number;
-  ackGating?: boolean;
+  gating?: ReGating;
   /** Delivery reports reach the encoder after this many more payload bytes were sent (default 1 MiB). */
   ackLagBytes?: number;
   /** Other flows together carry this fraction of the main flow's bytes (default 0.5). */
@@ -69,7 +70,7 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   const flows = Math.max(1, opts.flows ?? 1);
   const lag = opts.ackLagBytes ?? 1 << 20;
   const cacheBytes = opts.cacheBytes ?? 64 << 20;
-  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, ackGating: opts.ackGating ?? true });
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'acked' });
   const dec = new ReDecoder({ cacheBytes });
   const header = new Uint8Array(opts.shift ?? 0);
   for (let i = 0; i < header.length; i++) header[i] = 32 + rnd.int(95);
@@ -85,6 +86,7 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   const acks: { at: number; token: number }[] = [];
   let ackHead = 0;
   const channel: { due: number; pkt: InFlight }[] = [];
+  const lastDue = new Map<number, number>();
   const retransmit: { due: number; flow: number; payload: Uint8Array }[] = [];
   const out = new Uint8Array(70000);
   const decoded = new Uint8Array(70000);
@@ -102,7 +104,12 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
     if (loss > 0 && rnd.next() < loss) {
       lost++;
       retransmit.push({ due: packets + 16 + rnd.int(16), flow, payload });
-    } else channel.push({ due: packets + (loss > 0 ? rnd.int(8) : 0), pkt });
+    } else {
+      // reordered across flows, kept in order within a flow (the tunnel's contract for ordered flows)
+      const due = Math.max(packets + (loss > 0 ? rnd.int(8) : 0), lastDue.get(flow) ?? 0);
+      lastDue.set(flow, due);
+      channel.push({ due, pkt });
+    }
     pump(false);
   };
 
@@ -209,7 +216,7 @@ export function measureThroughput(
   oldData: Uint8Array, newData: Uint8Array, clock: () => number, opts: TransferSimOptions = {},
 ): { encodeMbps: number; decodeMbps: number } {
   const cacheBytes = opts.cacheBytes ?? 64 << 20;
-  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, ackGating: opts.ackGating ?? true, prefault: true });
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'acked', prefault: true });
   const dec = new ReDecoder({ cacheBytes, prefault: true });
   const total = oldData.length + newData.length;
   const wire = new Uint8Array(total + (Math.ceil(total / 1300) + 2) * 8);
