@@ -30,7 +30,7 @@ import { BraidError } from '../../errors';
 import { DEFAULT_LIMITS, DEFAULT_TIMING, HandshakeLimits, SessionTiming } from './options';
 import { PeerState } from './peer-state';
 import { RandomBytes, randomU32NonZero } from './random-bytes';
-import { TokenBucket } from './token-bucket';
+import { HandshakeGuard } from './handshake-guard';
 import { TransportSession, openInPlace, sealInto } from './transport-session';
 
 export interface PeerConfig {
@@ -101,7 +101,6 @@ const DROPS = Object.fromEntries(DROP_REASONS.map((r) => [r, Object.freeze({ kin
 >;
 
 const EMPTY_FRAME: Frame = {};
-const MAX_SOURCE_BUCKETS = 10_000;
 /** Retired sessions kept per peer: two rekey races' worth. */
 const MAX_RETIRED = 4;
 
@@ -119,9 +118,7 @@ export class SecureEndpoint {
   private readonly localMac1Key: Uint8Array;
   private readonly epochOffsetMs: number;
   private readonly maxDatagramBytes: number;
-  private globalBucket: TokenBucket | null = null;
-  private readonly sourceBuckets = new Map<string, TokenBucket>();
-  private readonly cookies: CookieChecker | null;
+  private readonly guard: HandshakeGuard;
 
   constructor(opts: SecureEndpointOptions) {
     const privateKey = new Uint8Array(opts.privateKey);
@@ -134,7 +131,8 @@ export class SecureEndpoint {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.epochOffsetMs = opts.epochOffsetMs ?? 0;
     this.maxDatagramBytes = opts.maxDatagramBytes ?? 65535;
-    this.cookies = opts.cookieReplies ? new CookieChecker(this.random, cookieKeyFor(this.publicKey)) : null;
+    const cookies = opts.cookieReplies ? new CookieChecker(this.random, cookieKeyFor(this.publicKey)) : null;
+    this.guard = new HandshakeGuard(this.limits, cookies);
     for (const p of opts.peers) {
       const id = this.peers.length;
       // A low-order key would make every handshake fail silently; refuse it up front.
@@ -346,11 +344,12 @@ export class SecureEndpoint {
     if (d.length > INITIATION.size) return this.drop('oversized');
     if (!hasLayout(d, INITIATION)) return this.drop('malformed');
     if (!mac1Valid(d, INITIATION, this.localMac1Key)) return this.drop('bad_mac');
-    if (this.cookies && source !== undefined && this.underLoad(now) && !this.cookies.mac2Valid(now, d, INITIATION, source)) {
+    const verdict = this.guard.check(now, d, source);
+    if (verdict === 'rate_limited') return this.drop('rate_limited');
+    if (verdict !== 'admit') {
       this.counters.cookieRepliesSent++;
-      return { kind: 'reply', datagrams: [this.cookies.reply(now, d, readU32(d, INITIATION.offset.senderIndex), source)] };
+      return { kind: 'reply', datagrams: [verdict] };
     }
-    if (!this.admitHandshake(now, source)) return this.drop('rate_limited');
 
     const rx = consumeInitiation(this.local, d);
     if (!rx) return this.drop('handshake_failed');
@@ -498,33 +497,6 @@ export class SecureEndpoint {
     const base = Math.min(this.timing.handshakeRetryMs * 2 ** attempts, this.timing.handshakeRetryMaxMs);
     const r = this.random.randomBytes(1)[0] / 256;
     return base * (1 + 0.25 * r);
-  }
-
-  /** Flood protection before any X25519 work: a global budget and one per source. */
-  private admitHandshake(now: number, source: string | undefined): boolean {
-    const l = this.limits;
-    if (!this.globalBucket) this.globalBucket = new TokenBucket(l.globalPerSecond, l.globalBurst, now);
-    if (source !== undefined) {
-      let b = this.sourceBuckets.get(source);
-      if (!b) {
-        if (this.sourceBuckets.size >= MAX_SOURCE_BUCKETS) this.forgetIdleSources(now);
-        b = new TokenBucket(l.perSourcePerSecond, l.perSourceBurst, now);
-        this.sourceBuckets.set(source, b);
-      }
-      if (!b.take(now)) return false;
-    }
-    return this.globalBucket.take(now);
-  }
-
-  /** Under load: the global handshake budget is more than half spent. */
-  private underLoad(now: number): boolean {
-    return this.globalBucket !== null && this.globalBucket.available(now) < this.limits.globalBurst / 2;
-  }
-
-  private forgetIdleSources(now: number): void {
-    for (const [k, b] of this.sourceBuckets) if (b.isFull(now)) this.sourceBuckets.delete(k);
-    // Still full of busy sources (a spoofed flood): start over rather than grow without bound.
-    if (this.sourceBuckets.size >= MAX_SOURCE_BUCKETS) this.sourceBuckets.clear();
   }
 
   private newIndex(): number {
