@@ -192,7 +192,7 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
         for (const p of link.paths.paths) {
           log('debug', 'path.state', {
             peer, path: p.id, status: p.status, srttMs: +p.srttMs.toFixed(1), rateMbit: +((p.rateBytesPerMs * 8) / 1000).toFixed(2),
-            cwnd: Math.round(p.cwndBytes), inflight: p.inflightBytes, sent: p.sentPackets, lost: p.lostPackets, queued: link.queuedBytes,
+            cwnd: Math.round(p.cwndBytes), inflight: p.inflightBytes, congestion: p.rate.congestionEvents, minRtt: +p.minRttMs.toFixed(1), mode: (p.rate as unknown as { mode: number }).mode, sent: p.sentPackets, lost: p.lostPackets, queued: link.queuedBytes,
           });
         }
       }

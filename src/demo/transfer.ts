@@ -1,7 +1,8 @@
 /**
- * A byte-exact TCP transfer for end-to-end tests, run inside a namespace:
- *   node transfer-child.js serve PORT BYTES   sends BYTES of a fixed keystream to the first client, then exits
- *   node transfer-child.js fetch HOST PORT    prints {"bytes":N,"sha256":"..."} of what it received
+ * A byte-exact TCP transfer for the demo and the end-to-end tests, run inside a namespace:
+ *   node transfer.js serve PORT BYTES   sends BYTES of a fixed keystream to the first client, then exits
+ *   node transfer.js fetch HOST PORT    prints {"progress":N} lines while receiving (every 100 ms),
+ *                                       then {"bytes":N,"sha256":"..."} of what it received
  * The keystream (AES-128-CTR of zeros, fixed key) is incompressible and the same every run.
  */
 import { createCipheriv, createHash } from 'crypto';
@@ -41,11 +42,15 @@ function fetch(host: string, port: number): void {
   const h = createHash('sha256');
   let n = 0;
   const sock = net.connect(port, host);
+  const tick = setInterval(() => process.stdout.write(JSON.stringify({ progress: n }) + '\n'), 100);
   sock.on('data', (d) => {
     h.update(d);
     n += d.length;
   });
-  sock.on('end', () => process.stdout.write(JSON.stringify({ bytes: n, sha256: h.digest('hex') }) + '\n'));
+  sock.on('end', () => {
+    clearInterval(tick);
+    process.stdout.write(JSON.stringify({ bytes: n, sha256: h.digest('hex') }) + '\n');
+  });
   sock.on('error', (e) => {
     process.stderr.write(`fetch: ${e.message}\n`);
     process.exit(1);
@@ -57,7 +62,7 @@ if (require.main === module) {
   if (mode === 'serve') serve(Number(a), Number(b));
   else if (mode === 'fetch') fetch(a, Number(b));
   else {
-    process.stderr.write('usage: transfer-child serve PORT BYTES | fetch HOST PORT\n');
+    process.stderr.write('usage: transfer serve PORT BYTES | fetch HOST PORT\n');
     process.exit(2);
   }
 }

@@ -2,7 +2,7 @@
  * iproute2 and nftables from Node. Control-plane only (never per packet):
  * `ip -batch` and `ip -json` are simple, debuggable and cover everything
  * braid needs (netns, veth, tuntap, addresses, routes, rules); measured here at
- * ~4 ms per call. See docs/netlink.md for why not a netlink binding.
+ * ~4 ms per call. See docs/io.md ("Control plane: iproute2, not netlink bindings") for why not a netlink binding.
  */
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import { promisify } from 'util';

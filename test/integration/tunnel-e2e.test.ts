@@ -9,9 +9,9 @@ import * as path from 'path';
 import { labTunnelUp, type LabTunnel } from '../../src/demo/lab-tunnel';
 import { labSet } from '../../src/lab/lab';
 import { linkCounter } from '../../src/io/ip';
-import { expectedSha256 } from './transfer-child';
+import { expectedSha256 } from '../../src/demo/transfer';
 
-const CHILD = path.join(__dirname, 'transfer-child.js');
+const CHILD = path.join(__dirname, '..', '..', 'src', 'demo', 'transfer.js');
 
 function ping(ns: string, addr: string, count = 3): { ok: boolean; out: string } {
   const r = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.2', '-W', '1', addr], { encoding: 'utf8' });
@@ -32,7 +32,8 @@ async function transfer(t: LabTunnel, bytes: number, port: number, during?: () =
     const done = new Promise<void>((resolve) => client.once('exit', () => resolve()));
     if (during) await during();
     await done;
-    return JSON.parse(out.trim());
+    const last = out.trim().split('\n').pop() ?? '{}';
+    return JSON.parse(last);
   } finally {
     server.kill('SIGKILL');
   }
