@@ -164,6 +164,8 @@ export class SecureEndpoint {
   /**
    * Starts (or re-sends) a handshake with `peer` and keeps retrying until a
    * session is up. Send the returned initiation on any path to the peer.
+   * Within a retry interval it returns the same initiation again (for a new
+   * path); with a session already up it starts a rekey.
    */
   connect(now: number, peer: number): Uint8Array[] {
     const p = this.peers[peer];
@@ -185,6 +187,10 @@ export class SecureEndpoint {
     this.dropSession(p.next);
     p.current = p.next = null;
     p.retryAt = Infinity;
+    p.giveUpAt = Infinity;
+    p.attempts = 0;
+    p.rekeyRequested = false;
+    p.unansweredSince = -1;
   }
 
   /**
