@@ -103,6 +103,19 @@ describe('session: handshake and data', () => {
   });
 });
 
+describe('session: disconnect', () => {
+  it('forgets the keys: nothing seals, old datagrams are unknown, no timers remain', () => {
+    const pair = new SessionPair(12);
+    pair.handshake();
+    const inFlight = pair.b.sealFrame(pair.now, 0, dataFrame(1, Uint8Array.of(1)))!;
+    pair.a.disconnect(0);
+    expect(pair.a.sealFrame(pair.now, 0, {})).to.equal(null);
+    expect(pair.a.handleDatagram(pair.now, inFlight)).to.deep.equal({ kind: 'drop', reason: 'unknown_index' });
+    expect(pair.a.pollTimeout()).to.equal(undefined);
+    expect(pair.a.sessionInfo(0, pair.now).established).to.equal(false);
+  });
+});
+
 describe('session: rekey', () => {
   it('rekeys by time under continuous reordered traffic with zero loss', () => {
     const pair = new SessionPair(4, { timing: { rekeyAfterMs: 2000, rejectAfterMs: 3000 } });
