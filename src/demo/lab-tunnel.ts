@@ -51,6 +51,12 @@ export interface LabTunnel {
   gwStatus(): Promise<EndpointStatus>;
   /** Stops the edge daemon only (SIGTERM), waiting for it to exit. */
   stopEdge(): Promise<void>;
+  /**
+   * Starts another edge over the same paths with its own key; `trusted` puts
+   * that key in the gateway's peer list (only the first config's peers are
+   * known, so an extra edge is always unknown to the gateway).
+   */
+  startStranger(name: string): Promise<{ namespace: string; status(): Promise<EndpointStatus>; stop(): Promise<void> }>;
   /** Stops both daemons and removes the lab and the files. Safe to call twice. */
   down(): Promise<void>;
 }
@@ -170,6 +176,28 @@ export async function labTunnelUp(opts: LabTunnelOptions): Promise<LabTunnel> {
       stopEdge: async () => {
         edge.kill('SIGTERM');
         await waitExit(edge, 5000);
+      },
+      startStranger: async (name: string) => {
+        writeKey(path.join(dir, `${name}.key`));
+        const toml = edgeToml
+          .replace(`name = "${edgeName}"`, `name = "${name}"`)
+          .replace(`${dir}/edge.key`, `${dir}/${name}.key`)
+          .replace(`/run/braid/${edgeName}.sock`, `/run/braid/${name}.sock`)
+          .replace(/metrics_listen = "[^"]*"/, 'metrics_listen = ""');
+        fs.writeFileSync(path.join(dir, `${name}.toml`), toml + '\n');
+        const log = path.join(dir, `${name}.log`);
+        const child = startDaemon(lab.edgeNs, path.join(dir, `${name}.toml`), log, level);
+        children.push(child);
+        const sock = `/run/braid/${name}.sock`;
+        await waitFor(`${name} start`, 10_000, () => fs.existsSync(sock), [log]);
+        return {
+          namespace: `braid-${name}`,
+          status: () => fetchStatus(sock),
+          stop: async () => {
+            child.kill('SIGTERM');
+            await waitExit(child, 5000);
+          },
+        };
       },
       down,
     };

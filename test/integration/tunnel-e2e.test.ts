@@ -90,4 +90,43 @@ describe('braid end to end over a two-path lab', function () {
     await transfer(t, 5 * 1024 * 1024, 5303);
     expect(gwPathTx(t, 'wifi') - before).to.be.greaterThan(1024 * 1024);
   });
+
+  it('gives a client with an unknown key nothing: no session, no traffic, drops counted', async () => {
+    const before = (await t.gwStatus()).tunnel.drops.unknown_peer;
+    const stranger = await t.startStranger(`${t.edgeName}x`);
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+      const s = await stranger.status();
+      expect(s.sessions[0].established).to.equal(false);
+      expect(ping(stranger.namespace, t.lab.appGwAddr, 2).ok).to.equal(false);
+      expect((await t.gwStatus()).tunnel.drops.unknown_peer).to.be.greaterThan(before);
+    } finally {
+      await stranger.stop();
+    }
+  });
+
+  it('lets nothing leave the edge namespace once braid is stopped', async () => {
+    // A receiver on the intranet host counts datagrams; a sender inside the edge namespace keeps sending.
+    const recv = spawn('ip', ['netns', 'exec', t.lab.appGwNs, process.execPath, '-e',
+      "const s=require('dgram').createSocket('udp4');let n=0;s.on('message',()=>n++);s.bind(5399);setInterval(()=>console.log(n),200)"],
+      { stdio: ['ignore', 'pipe', 'ignore'] });
+    const send = spawn('ip', ['netns', 'exec', t.edgeNs, process.execPath, '-e',
+      `const s=require('dgram').createSocket('udp4');setInterval(()=>s.send('x',5399,'${t.lab.appGwAddr}',()=>{}),10)`],
+      { stdio: 'ignore' });
+    let count = 0;
+    recv.stdout!.on('data', (d: Buffer) => (count = Number(d.toString().trim().split('\n').pop())));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(count, 'datagrams through the running tunnel').to.be.greaterThan(20);
+      await t.stopEdge();
+      await new Promise((r) => setTimeout(r, 500));
+      const afterStop = count;
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(send.exitCode, 'the sender is still running').to.equal(null);
+      expect(count - afterStop, 'datagrams that left after braid stopped').to.equal(0);
+    } finally {
+      recv.kill('SIGKILL');
+      send.kill('SIGKILL');
+    }
+  });
 });
