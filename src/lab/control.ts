@@ -9,11 +9,16 @@ import { BraidError } from '../errors';
 import type { Impairment } from './impairment';
 import type { DirectionCounters } from './relay';
 
-export type ControlRequest = { op: 'status' } | { op: 'set'; params: Partial<Impairment> } | { op: 'stop' };
+export type ControlRequest =
+  | { op: 'status' }
+  | { op: 'set'; params: Partial<Impairment>; direction?: 'up' | 'down' | 'both' }
+  | { op: 'stop' };
 
 export interface RelayStatus {
   pid: number;
-  params: Impairment;
+  /** What each direction runs with now (up = edge->gw). */
+  paramsUp: Impairment;
+  paramsDown: Impairment;
   up: DirectionCounters;
   down: DirectionCounters;
 }

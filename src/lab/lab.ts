@@ -16,9 +16,9 @@ import { preset, PRESETS } from './presets';
 import { applyRateLimits, readShaperCounters, type ShaperCounters } from './rate-limit';
 import { startRelay, stopRelays } from './relay-process';
 import { labDir, listLabNames, readLabState, relaySocket, removeLabDir, requireLabState, writeLabState } from './state';
-import { buildTopology, checkLabName, labNamespaces, NS_SUFFIX, type LabInfo, type LabPathInfo, type PathSpec } from './topology';
+import { buildTopology, checkLabName, directionParams, labNamespaces, NS_SUFFIX, type LabInfo, type LabPathInfo, type LinkDirection, type PathSpec } from './topology';
 
-export type { LabInfo, LabPathInfo } from './topology';
+export type { LabInfo, LabPathInfo, LinkDirection } from './topology';
 export type { Impairment } from './impairment';
 
 /** A path: `"wifi"` (name = preset), `"lte2:lte"` (name:preset), or an object with parameter overrides. */
@@ -34,7 +34,9 @@ export interface LabUpOptions {
 
 export interface LabPathStatus {
   name: string;
-  params: Impairment;
+  /** What each direction runs with (up = edge->gw), as recorded by labUp/labSet. */
+  paramsUp: Impairment;
+  paramsDown: Impairment;
   /** Relay counters per direction; null if the relay does not answer (then `relayError` says why). */
   relay: RelayStatus | null;
   relayError?: string;
@@ -103,17 +105,36 @@ function findPath(info: LabInfo, pathName: string): LabPathInfo {
   return p;
 }
 
-/** Changes a path's parameters live: the relay takes them at once, tbf is replaced in place. */
-export async function labSet(lab: string, pathName: string, params: Partial<Impairment>): Promise<void> {
+/** Keys the tbf rate limiters take; the rest go to the relay's models. rateUp/rateDown name their direction. */
+const SHAPER_KEYS = ['rateUp', 'rateDown', 'queueMs'] as const;
+
+/**
+ * Changes a path's parameters live, in one direction (up = edge->gw) or both:
+ * the relay takes them at once, tbf is replaced in place, nothing restarts.
+ */
+export async function labSet(lab: string, pathName: string, change: Partial<Impairment>, direction: LinkDirection = 'both'): Promise<void> {
   const state = requireLabState(lab);
   const p = findPath(state.info, pathName);
-  const next: Impairment = { ...p.params, ...params };
-  if (next.rateUp !== p.params.rateUp || next.rateDown !== p.params.rateDown || next.queueMs !== p.params.queueMs) {
-    applyRateLimits(p, next);
+  const model: Partial<Impairment> = { ...change };
+  const shaper: Partial<Impairment> = {};
+  for (const k of SHAPER_KEYS) {
+    if (model[k] !== undefined) shaper[k] = model[k];
+    delete model[k];
   }
-  const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'set', params: next });
-  if (!reply.ok) throw new BraidError('BRAID_ERR_LAB', `lab relay for path ${p.name} refused the change: ${reply.error}`);
-  p.params = next;
+  if (direction === 'up') delete shaper.rateDown; // `rate=` for one direction limits only that one
+  if (direction === 'down') delete shaper.rateUp;
+  const nextParams: Impairment = { ...p.params, ...shaper };
+  if (SHAPER_KEYS.some((k) => nextParams[k] !== p.params[k])) applyRateLimits(p, nextParams);
+  if (Object.keys(model).length > 0) {
+    const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'set', params: model, direction });
+    if (!reply.ok) throw new BraidError('BRAID_ERR_LAB', `lab relay for path ${p.name} refused the change: ${reply.error}`);
+  }
+  p.params = nextParams;
+  if (direction === 'both') {
+    Object.assign(p.params, model);
+    for (const only of [p.upOnly, p.downOnly]) for (const k of Object.keys(model)) if (only) delete only[k as keyof Impairment];
+  } else if (direction === 'up') p.upOnly = { ...p.upOnly, ...model };
+  else p.downOnly = { ...p.downOnly, ...model };
   writeLabState(state);
 }
 
@@ -122,12 +143,13 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   const paths = await Promise.all(
     state.info.paths.map(async (p): Promise<LabPathStatus> => {
       const shaper = readShaperCounters(p);
+      const base = { name: p.name, paramsUp: directionParams(p, 'up'), paramsDown: directionParams(p, 'down'), shaper };
       try {
         const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'status' });
-        if (reply.ok && reply.status) return { name: p.name, params: p.params, relay: reply.status, shaper };
-        return { name: p.name, params: p.params, relay: null, relayError: reply.ok ? 'no status' : reply.error, shaper };
+        if (reply.ok && reply.status) return { ...base, relay: reply.status };
+        return { ...base, relay: null, relayError: reply.ok ? 'no status' : reply.error };
       } catch (err) {
-        return { name: p.name, params: p.params, relay: null, relayError: (err as Error).message, shaper };
+        return { ...base, relay: null, relayError: (err as Error).message };
       }
     }),
   );

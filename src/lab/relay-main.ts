@@ -10,10 +10,10 @@ import { performance } from 'perf_hooks';
 import { Tun } from '../io/tun';
 import { SeededRandom } from '../core/random';
 import { log } from '../log';
-import { serveControl, type ControlReply, type ControlRequest } from './control';
+import { serveControl, type ControlReply, type ControlRequest, type RelayStatus } from './control';
 import { Relay } from './relay';
 import { readLabState, relaySocket } from './state';
-import { TUN_DOWN, TUN_UP } from './topology';
+import { directionParams, TUN_DOWN, TUN_UP } from './topology';
 
 function main(): void {
   const [stateDir, pathName, seedArg] = process.argv.slice(2);
@@ -37,7 +37,8 @@ function main(): void {
     down,
     randomUp: new SeededRandom(seed),
     randomDown: new SeededRandom(seed ^ 0x5bd1e995),
-    params: path.params,
+    paramsUp: directionParams(path, 'up'),
+    paramsDown: directionParams(path, 'down'),
     now: () => performance.now(),
   });
   relay.start();
@@ -47,14 +48,15 @@ function main(): void {
     server.close();
     process.exit(0);
   };
+  const status = (): RelayStatus => ({ pid: process.pid, paramsUp: relay.params('up'), paramsDown: relay.params('down'), ...relay.counters() });
   const handle = (req: ControlRequest): ControlReply => {
     switch (req.op) {
       case 'status':
-        return { ok: true, status: { pid: process.pid, params: relay.params, ...relay.counters() } };
+        return { ok: true, status: status() };
       case 'set':
-        relay.configure(req.params);
-        log('info', 'lab_relay_set', { path: pathName, params: req.params });
-        return { ok: true, status: { pid: process.pid, params: relay.params, ...relay.counters() } };
+        relay.configure(req.params, req.direction ?? 'both');
+        log('info', 'lab_relay_set', { path: pathName, direction: req.direction ?? 'both', params: req.params });
+        return { ok: true, status: status() };
       case 'stop':
         setImmediate(stop);
         return { ok: true };

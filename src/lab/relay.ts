@@ -78,7 +78,8 @@ export interface RelayOptions {
   down: PacketDevice;
   randomUp: Random;
   randomDown: Random;
-  params: Partial<Impairment>;
+  paramsUp: Partial<Impairment>;
+  paramsDown: Partial<Impairment>;
   /** Milliseconds, monotonic, sub-ms resolution. */
   now: () => number;
   /** Packets held per direction at most (beyond: dropped as overflow). */
@@ -98,8 +99,8 @@ export class Relay {
     const slot = opts.slotSize ?? 2048;
     this.now = opts.now;
     this.dirs = [
-      new Direction(opts.up, opts.randomUp, opts.params, capacity, slot),
-      new Direction(opts.down, opts.randomDown, opts.params, capacity, slot),
+      new Direction(opts.up, opts.randomUp, opts.paramsUp, capacity, slot),
+      new Direction(opts.down, opts.randomDown, opts.paramsDown, capacity, slot),
     ];
   }
 
@@ -116,12 +117,14 @@ export class Relay {
     }
   }
 
-  configure(change: Partial<Impairment>): void {
-    for (const d of this.dirs) d.model.configure(change);
+  /** Changes one direction (up = edge->gw) or both, live. */
+  configure(change: Partial<Impairment>, direction: 'up' | 'down' | 'both' = 'both'): void {
+    if (direction !== 'down') this.dirs[0].model.configure(change);
+    if (direction !== 'up') this.dirs[1].model.configure(change);
   }
 
-  get params(): Impairment {
-    return { ...this.dirs[0].model.current };
+  params(direction: 'up' | 'down'): Impairment {
+    return { ...this.dirs[direction === 'up' ? 0 : 1].model.current };
   }
 
   counters(): { up: DirectionCounters; down: DirectionCounters } {

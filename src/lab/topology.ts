@@ -45,7 +45,18 @@ export interface LabPathInfo {
   middleNs: string;
   /** Edge routing table used by sockets bound to edgeAddr. */
   table: number;
+  /** Parameters of both directions (rateUp/rateDown are per direction by name). */
   params: Impairment;
+  /** Model parameters set for one direction only (`labSet(..., 'up')`), over `params`. */
+  upOnly?: Partial<Impairment>;
+  downOnly?: Partial<Impairment>;
+}
+
+export type LinkDirection = 'up' | 'down' | 'both';
+
+/** What one direction of a path runs with: the shared parameters and that direction's own. */
+export function directionParams(p: LabPathInfo, dir: 'up' | 'down'): Impairment {
+  return { ...p.params, ...(dir === 'up' ? p.upOnly : p.downOnly) };
 }
 
 export interface LabInfo {

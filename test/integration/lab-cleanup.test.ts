@@ -140,9 +140,13 @@ describe('lab cleanup', function () {
       expect(bad.status).to.equal(2);
       expect(bad.stderr).to.match(/delay needs a duration/);
       const st = JSON.parse(run('status', name, '--json').stdout);
-      expect(st.paths[1].params).to.include({ delayMs: 5, outage: true });
-      expect(st.paths[1].relay.params).to.include({ delayMs: 5, outage: true });
-      expect(run('status', name).stdout).to.match(/path lte2: delay=5ms .* outage=on/);
+      expect(st.paths[1].paramsUp).to.include({ delayMs: 5, outage: true });
+      expect(st.paths[1].relay.paramsDown).to.include({ delayMs: 5, outage: true });
+      expect(run('set', name, 'lte2', 'dir=up', 'outage=off', 'rate=3mbit').status).to.equal(0);
+      const st2 = JSON.parse(run('status', name, '--json').stdout);
+      expect([st2.paths[1].relay.paramsUp.outage, st2.paths[1].relay.paramsDown.outage]).to.deep.equal([false, true]);
+      expect([st2.paths[1].paramsUp.rateUp, st2.paths[1].paramsUp.rateDown]).to.deep.equal([3e6, 20e6]);
+      expect(run('status', name).stdout).to.match(/path lte2:\n {2}up: {3}delay=5ms .*up=3mbit down=20mbit.*\n {2}down: delay=5ms .* outage=on/);
     } finally {
       expect(run('down', name).status).to.equal(0);
     }

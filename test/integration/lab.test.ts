@@ -130,6 +130,17 @@ describe('lab impairments, measured through a real lab', function () {
     expect(await relayPid(name, 'a')).to.equal(pid);
   });
 
+  it('impairs one direction only when asked', async () => {
+    await labSet(name, 'a', { lossPct: 100 }, 'down');
+    try {
+      expect(probeStats(await probePath(lab, 'a', { count: 50, intervalMs: 1 })).received).to.equal(50);
+      expect(probeStats(await probePath(lab, 'a', { count: 50, intervalMs: 1, direction: 'down', idleMs: 200 })).received).to.equal(0);
+    } finally {
+      await labSet(name, 'a', { lossPct: 0 }); // both: clears the one-direction setting too
+    }
+    expect(probeStats(await probePath(lab, 'a', { count: 50, intervalMs: 1, direction: 'down' })).received).to.equal(50);
+  });
+
   it('caps throughput at the configured rate, per direction, changed live', async () => {
     await labSet(name, 'a', { rateUp: 10e6, rateDown: 30e6 });
     const up = await iperfMbit(lab, 'a', 2);

@@ -94,7 +94,7 @@ describe('lab relay (fake TUNs)', () => {
   function relay(params = {}): { r: Relay; up: FakeTun; down: FakeTun } {
     const up = new FakeTun();
     const down = new FakeTun();
-    const r = new Relay({ up, down, randomUp: new SeededRandom(1), randomDown: new SeededRandom(2), params, now: () => performance.now() });
+    const r = new Relay({ up, down, randomUp: new SeededRandom(1), randomDown: new SeededRandom(2), paramsUp: params, paramsDown: params, now: () => performance.now() });
     r.start();
     return { r, up, down };
   }
@@ -132,7 +132,17 @@ describe('lab relay (fake TUNs)', () => {
     up.deliver([pkt(4)]);
     const c = r.counters().up;
     expect([c.dropOutage, c.dropLoss, c.forwardedPackets]).to.deep.equal([2, 1, 1]);
-    expect(r.params.lossPct).to.equal(0);
+    expect(r.params('up').lossPct).to.equal(0);
+    r.stop();
+  });
+
+  it('changes one direction without touching the other', () => {
+    const { r, up, down } = relay();
+    r.configure({ outage: true }, 'down');
+    up.deliver([pkt(1)]);
+    down.deliver([pkt(2)]);
+    expect([up.written.length, down.written.length]).to.deep.equal([1, 0]);
+    expect([r.params('up').outage, r.params('down').outage]).to.deep.equal([false, true]);
     r.stop();
   });
 });

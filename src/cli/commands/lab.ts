@@ -20,7 +20,7 @@ const USAGE = `usage:
   braid lab list
 
 presets: ${Object.keys(PRESETS).join(', ')}
-keys for set:
+keys for set (dir=up|down limits a change to one direction; up = edge->gateway):
 ${Object.entries(PARAM_HELP)
   .map(([k, v]) => `  ${k.padEnd(14)} ${v}`)
   .join('\n')}
@@ -45,9 +45,12 @@ export const command: Command = {
         const plain = words.filter((w) => !w.includes('='));
         if (plain.length === 0 || plain.length > 2) throw new UsageError(`lab set needs [LAB] PATH KEY=VALUE...\n${USAGE}`);
         const lab = plain.length === 2 ? plain[0] : onlyLab();
-        const params = parseParams(words.filter((w) => w.includes('=')));
+        const pairs = words.filter((w) => w.includes('='));
+        const dir = pairs.find((w) => w.startsWith('dir='))?.slice(4) ?? 'both';
+        if (dir !== 'up' && dir !== 'down' && dir !== 'both') throw new UsageError(`dir must be up, down or both, got '${dir}'`);
+        const params = parseParams(pairs.filter((w) => !w.startsWith('dir=')));
         if (Object.keys(params).length === 0) throw new UsageError('lab set needs at least one KEY=VALUE, e.g. delay=60ms');
-        await labSet(lab, plain[plain.length - 1], params);
+        await labSet(lab, plain[plain.length - 1], params, dir);
         return 0;
       }
       case 'status': {
@@ -137,7 +140,10 @@ function counters(c: DirectionCounters): string {
 function formatStatus(s: LabStatus): string {
   const lines = [`lab ${s.info.name} (up since ${s.createdAt})`];
   for (const p of s.paths) {
-    lines.push(`path ${p.name}: ${formatParams(p.params)}`);
+    const up = formatParams(p.paramsUp);
+    const down = formatParams(p.paramsDown);
+    if (up === down) lines.push(`path ${p.name}: ${up}`);
+    else lines.push(`path ${p.name}:`, `  up:   ${up}`, `  down: ${down}`);
     if (p.relay) {
       lines.push(`  up   (edge->gw) ${counters(p.relay.up)} rate-drop ${p.shaper.up.drops}`);
       lines.push(`  down (gw->edge) ${counters(p.relay.down)} rate-drop ${p.shaper.down.drops}`);
