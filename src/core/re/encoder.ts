@@ -148,14 +148,17 @@ export class ReEncoder {
     }
     const flow = this.flow(flowKey);
     const pos = this.allocate(flow, n);
-    const nb = findBoundaries(this.params, flow, payload, 0, n, this.cuts, this.fps);
-    // the payload enters the cache first, so matching compares cache with cache
+    // the payload enters the cache first: chunking, matching and literal
+    // copies then read one monomorphic buffer whatever type the caller passed
+    const pi = pos % this.cacheBytes;
     this.held.claim(pos, n);
-    this.ring.set(payload, pos % this.cacheBytes);
+    this.ring.set(payload, pi);
+    const nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
+    for (let k = 0; k < nb; k++) this.cuts[k] -= pi;
     this.cur = flow;
     this.curPos = pos;
     const nm = this.findMatches(flow, n, pos, nb);
-    let len = nm > 0 ? this.writeOps(payload, pos, nm, out) : -1;
+    let len = nm > 0 ? this.writeOps(pi, n, pos, nm, out) : -1;
     if (len < 0) {
       out[0] = VERSION | KIND_LITERAL;
       writePos32(out, 1, pos);
@@ -163,7 +166,7 @@ export class ReEncoder {
       len = n + HEADER_BYTES;
       this.literalPackets++;
     }
-    this.store(flow, payload, pos, nb);
+    this.store(flow, n, pos, nb);
     this.lastToken = this.remember(pos, n);
     this.packets++;
     this.bytesIn += n;
@@ -350,8 +353,8 @@ export class ReEncoder {
   }
 
   /** Writes a PACKET message; returns its length, or -1 when it would not beat a LITERAL one. */
-  private writeOps(payload: Uint8Array, pos: number, nm: number, out: Uint8Array): number {
-    const limit = payload.length + HEADER_BYTES;
+  private writeOps(pi: number, n: number, pos: number, nm: number, out: Uint8Array): number {
+    const limit = n + HEADER_BYTES;
     out[0] = VERSION | KIND_PACKET;
     writePos32(out, 1, pos);
     let at = HEADER_BYTES;
@@ -364,7 +367,7 @@ export class ReEncoder {
       if (s > o) {
         if (at + 4 + (s - o) > limit) return -1;
         at = writeOp(out, at, OP_LIT, s - o);
-        out.set(payload.subarray(o, s), at);
+        copyOut(this.ring, pi + o, out, at, s - o);
         at += s - o;
       }
       if (at + 12 > limit) return -1;
@@ -378,11 +381,10 @@ export class ReEncoder {
       matched += e - s;
       o = e;
     }
-    const n = payload.length;
     if (o < n) {
       if (at + 4 + (n - o) > limit) return -1;
       at = writeOp(out, at, OP_LIT, n - o);
-      out.set(payload.subarray(o, n), at);
+      copyOut(this.ring, pi + o, out, at, n - o);
       at += n - o;
     }
     if (at >= limit) return -1;
@@ -391,10 +393,16 @@ export class ReEncoder {
   }
 
   /** Puts the payload into the cache at pos and its boundaries into the index. */
-  private store(f: FlowState, payload: Uint8Array, pos: number, nb: number): void {
-    const n = payload.length;
+  private store(f: FlowState, n: number, pos: number, nb: number): void {
     if (this.gating === 'off') this.held.mark(pos, n);
     for (let k = 0; k < nb; k++) this.index.insert(this.fps[k], pos + this.cuts[k]);
     f.bytes += n;
   }
+}
+
+/** Copies len bytes; short runs by hand (a view object per run would cost more). */
+function copyOut(src: Uint8Array, from: number, dst: Uint8Array, to: number, len: number): void {
+  if (len < 64) {
+    for (let k = 0; k < len; k++) dst[to + k] = src[from + k];
+  } else dst.set(src.subarray(from, from + len), to);
 }

@@ -6,15 +6,21 @@
  * least-recently-*used* content. A reused slot is unlinked lazily: each link
  * remembers the serial number of the entry it pointed to, and a walk stops at
  * a link whose target has since been reused.
+ *
+ * Layout: one record of 4 doubles per entry (fingerprint, position, next,
+ * serial of next) and 2 per bucket (head, serial of head), so a lookup or an
+ * insert touches one cache line per entry instead of one per field: at
+ * ~10 inserts and a few lookups per packet the index is memory-bound.
  */
+const E_FP = 0;
+const E_POS = 1;
+const E_NEXT = 2;
+const E_NEXT_SERIAL = 3;
+
 export class FingerprintIndex {
-  private readonly heads: Int32Array;
-  private readonly headSerial: Float64Array;
-  private readonly fps: Int32Array;
-  private readonly positions: Float64Array;
-  private readonly next: Int32Array;
-  private readonly nextSerial: Float64Array;
-  private readonly serial: Float64Array;
+  private readonly buckets: Float64Array; // [head, headSerial] per bucket
+  private readonly entries: Float64Array; // [fp, pos, next, nextSerial] per entry
+  private readonly serials: Float64Array; // serial of the entry now in each slot
   private readonly bucketShift: number;
   private cursor = 0;
   private inserted = 0;
@@ -27,36 +33,29 @@ export class FingerprintIndex {
       bits++;
     }
     this.bucketShift = 32 - bits; // multiplicative hashing: the top bits are the well-mixed ones
-    this.heads = new Int32Array(buckets).fill(-1);
-    this.headSerial = new Float64Array(buckets);
-    this.fps = new Int32Array(capacity);
-    this.positions = new Float64Array(capacity);
-    this.next = new Int32Array(capacity).fill(-1);
-    this.nextSerial = new Float64Array(capacity);
-    this.serial = new Float64Array(capacity).fill(-1);
+    this.buckets = new Float64Array(buckets * 2).fill(-1);
+    this.entries = new Float64Array(capacity * 4);
+    this.serials = new Float64Array(capacity).fill(-2);
   }
 
   get memoryBytes(): number {
-    return this.heads.byteLength + this.headSerial.byteLength + this.fps.byteLength + this.positions.byteLength +
-      this.next.byteLength + this.nextSerial.byteLength + this.serial.byteLength;
-  }
-
-  private bucket(fp: number): number {
-    return Math.imul(fp, 0x9e3779b1) >>> this.bucketShift;
+    return this.buckets.byteLength + this.entries.byteLength + this.serials.byteLength;
   }
 
   insert(fp: number, pos: number): void {
     const e = this.cursor;
     this.cursor = e + 1 === this.capacity ? 0 : e + 1;
     const s = ++this.inserted;
-    const b = this.bucket(fp);
-    this.fps[e] = fp;
-    this.positions[e] = pos;
-    this.serial[e] = s;
-    this.next[e] = this.heads[b];
-    this.nextSerial[e] = this.headSerial[b];
-    this.heads[b] = e;
-    this.headSerial[b] = s;
+    const b = (Math.imul(fp, 0x9e3779b1) >>> this.bucketShift) * 2;
+    const r = e * 4;
+    const ent = this.entries;
+    ent[r + E_FP] = fp;
+    ent[r + E_POS] = pos;
+    ent[r + E_NEXT] = this.buckets[b];
+    ent[r + E_NEXT_SERIAL] = this.buckets[b + 1];
+    this.serials[e] = s;
+    this.buckets[b] = e;
+    this.buckets[b + 1] = s;
   }
 
   /**
@@ -64,16 +63,17 @@ export class FingerprintIndex {
    * count. Positions may be stale or collisions: the caller byte-compares.
    */
   lookup(fp: number, out: Float64Array): number {
-    const b = this.bucket(fp);
-    let e = this.heads[b];
-    let want = this.headSerial[b];
+    const b = (Math.imul(fp, 0x9e3779b1) >>> this.bucketShift) * 2;
+    const ent = this.entries;
+    let e = this.buckets[b];
+    let want = this.buckets[b + 1];
     let n = 0;
-    let steps = 0;
-    while (e >= 0 && this.serial[e] === want && n < out.length && steps < 16) {
-      if (this.fps[e] === fp) out[n++] = this.positions[e];
-      want = this.nextSerial[e];
-      e = this.next[e];
-      steps++;
+    for (let steps = 0; e >= 0 && steps < 16 && n < out.length; steps++) {
+      if (this.serials[e] !== want) break; // the slot was reused: the rest of the chain is gone
+      const r = e * 4;
+      if (ent[r + E_FP] === fp) out[n++] = ent[r + E_POS];
+      want = ent[r + E_NEXT_SERIAL];
+      e = ent[r + E_NEXT];
     }
     return n;
   }
