@@ -156,6 +156,15 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   return { info: state.info, createdAt: state.createdAt, paths };
 }
 
+function isLabName(name: string): boolean {
+  try {
+    checkLabName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Removes lab `name`: relays and every process inside its namespaces, the namespaces, its state. Idempotent. */
 export async function labDown(name: string): Promise<void> {
   checkLabName(name);
@@ -179,7 +188,7 @@ export async function labDownAll(opts: { prefix?: string } = {}): Promise<string
     const base = ns.slice(0, m.index);
     if (opts.prefix ? base.startsWith(opts.prefix) : /^lab-[0-9a-f]{4}$/.test(base)) names.add(base);
   }
-  const chosen = [...names].filter((n) => (opts.prefix ? n.startsWith(opts.prefix) : true)).sort();
+  const chosen = [...names].filter((n) => isLabName(n) && (opts.prefix ? n.startsWith(opts.prefix) : true)).sort();
   for (const n of chosen) await labDown(n);
   return chosen;
 }
