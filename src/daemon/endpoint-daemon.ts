@@ -163,7 +163,7 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
 
     // ---- run ----
     const loop = new EventLoop(endpoint, tun, { sockets, role: config.role });
-    const status = new StatusBuilder(config, endpoint, sockets, now0);
+    const status = new StatusBuilder(config, endpoint, sockets, now0, pathMtu);
     loop.start();
     cleanups.push(() => loop.stop());
     if (config.role === 'edge') {

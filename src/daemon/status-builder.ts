@@ -13,7 +13,7 @@ import type { TunnelEndpoint } from '../core/tunnel/tunnel-endpoint';
 import { BraidError } from '../errors';
 import type { PathSocket } from '../io/udp-socket';
 import type { SockAddr } from '../io/sock-addr';
-import type { EndpointStatus, PathState, PathStatus, SessionStatus } from './status-types';
+import type { EndpointStatus, PathState, PathStatus, SessionStatus, UserStatus } from './status-types';
 
 const VERSION = (require('../../../package.json') as { version: string }).version;
 
@@ -32,6 +32,8 @@ export class StatusBuilder {
     private readonly ep: TunnelEndpoint<SockAddr>,
     private readonly sockets: PathSocket[],
     private readonly startedAt: number,
+    /** Path MTU (largest IP datagram) each path was set up with. */
+    private readonly pathMtu: number,
   ) {
     this.schedulerName = config.scheduler.name;
     this.lastHandshakeUnix = new Array(ep.peerCount).fill(null);
@@ -47,6 +49,7 @@ export class StatusBuilder {
     const cfg = this.config;
     const paths: PathStatus[] = [];
     const sessions: SessionStatus[] = [];
+    const users: UserStatus[] = [];
     let reorderPackets = 0;
     let reorderBytes = 0;
     let timeouts = 0;
@@ -90,6 +93,8 @@ export class StatusBuilder {
       });
       if (!link) continue;
       const c = link.counters;
+      // Each peer is one user of the tunnel: a gateway's clients, or the edge's own host.
+      users.push({ name: info.name, class: 'normal', txBytes: c.tunBytes, rxBytes: c.deliveredBytes, droppedPackets: c.dropQueueFull + c.dropMalformedInner });
       txBytes += c.tunBytes;
       txPackets += c.tunPackets;
       rxBytes += c.deliveredBytes;
@@ -156,7 +161,7 @@ export class StatusBuilder {
         drops,
       },
       re: null,
-      users: [],
+      users,
     };
   }
 
@@ -193,7 +198,7 @@ export class StatusBuilder {
       minRttSeconds: measured ? p.minRttMs / 1000 : null,
       lossRatio: p.lossRate,
       estimatedRateBytesPerSecond: Number.isFinite(p.rateBytesPerMs) ? p.rateBytesPerMs * 1000 : 0,
-      mtuBytes: null,
+      mtuBytes: this.pathMtu,
       inFlightBytes: p.inflightBytes,
       schedulerShare: sh.share,
       txBytes: p.sentBytes,

@@ -6,9 +6,8 @@ import * as path from 'path';
 import { BraidMetrics } from '../../src/metrics';
 import { familyOf, parseExposition } from './metrics-exposition';
 import { fakeStatus } from './metrics-fake-status';
+import { ROOT, DASHBOARD, exprsOf, concrete } from '../support/dashboard';
 
-const ROOT = path.resolve(__dirname, '../../..');
-const DASHBOARD = path.join(ROOT, 'deploy/grafana/braid.json');
 const PROM_DIR = path.join(ROOT, 'deploy/prometheus');
 
 const FUNCTIONS = new Set([
@@ -18,23 +17,6 @@ const FUNCTIONS = new Set([
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset']);
 /** Series Prometheus makes itself, not the endpoint. */
 const SYNTHETIC = new Set(['up']);
-
-/** Every `expr` in the dashboard (panels, nested rows, annotations). */
-function exprsOf(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((n) => exprsOf(n, out));
-  else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'expr' && typeof v === 'string') out.push(v);
-      else exprsOf(v, out);
-    }
-  }
-  return out;
-}
-
-/** Grafana variables replaced by values PromQL accepts. */
-function concrete(expr: string): string {
-  return expr.replace(/\$__rate_interval/g, '1m').replace(/\$instance/g, '.+');
-}
 
 /** Metric names an expression reads, found by tokenizing after removing labels, ranges and grouping clauses. */
 export function metricNames(expr: string): string[] {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
-import type { Frame } from '../../src/core/wire/frames';
+import type { DataFrame, Frame } from '../../src/core/wire/frames';
 import { dataFrameOverhead, encodeFrame, frameSize } from '../../src/core/wire/frame-encoder';
 import { decodeFrame } from '../../src/core/wire/frame-decoder';
 import { MAX_DATA_FRAME_OVERHEAD } from '../../src/core/wire/envelope';
@@ -25,6 +25,12 @@ const dataArb = fc.record({
   flags: u32,
   sendTimeUs: u53,
   payload: fc.uint8Array({ maxLength: 1500 }),
+  flowPrevGap: u53,
+}).map(({ flowPrevGap, ...d }) => {
+  // flowPrevSeq travels as the gap seq − flowPrevSeq; only a predecessor below seq has one
+  const out: DataFrame = { ...d };
+  if (flowPrevGap > 0 && flowPrevGap < d.seq) out.flowPrevSeq = d.seq - flowPrevGap;
+  return out;
 });
 const ackArb = fc.record({
   ranges: fc.array(fc.record({ start: u53, end: u53 }), { maxLength: 5 }),
@@ -65,6 +71,14 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+/** The object protobufjs sees for a Frame: flowPrevSeq becomes the wire's flowPrevGap. */
+function onWire(f: Frame): Record<string, unknown> {
+  if (!f.data) return f as Record<string, unknown>;
+  const { flowPrevSeq, ...d } = f.data;
+  const gap = flowPrevSeq !== undefined && flowPrevSeq > 0 && flowPrevSeq < d.seq ? d.seq - flowPrevSeq : 0;
+  return { ...f, data: { ...d, flowPrevGap: gap } };
+}
+
 function encode(f: Frame): Uint8Array {
   const buf = new Uint8Array(frameSize(f) + 8);
   const end = encodeFrame(f, buf, 3);
@@ -81,7 +95,7 @@ describe('wire: Frame codec against protobufjs', () => {
   it('protobufjs decodes the hand-written encoding to the same fields', () => {
     fc.assert(
       fc.property(frameArb, (f) => {
-        expect(viaProtobufjs(encode(f))).to.deep.equal(plain(f));
+        expect(viaProtobufjs(encode(f))).to.deep.equal(plain(onWire(f)));
       }),
       { numRuns: 400 },
     );
@@ -90,7 +104,7 @@ describe('wire: Frame codec against protobufjs', () => {
   it('produces exactly the bytes protobufjs produces', () => {
     fc.assert(
       fc.property(frameArb, (f) => {
-        const theirs = FrameType.encode(FrameType.fromObject(f as Record<string, unknown>)).finish();
+        const theirs = FrameType.encode(FrameType.fromObject(onWire(f))).finish();
         expect(Buffer.from(encode(f)).toString('hex')).to.equal(Buffer.from(theirs).toString('hex'));
       }),
       { numRuns: 400 },
@@ -100,7 +114,7 @@ describe('wire: Frame codec against protobufjs', () => {
   it('decodes protobufjs encodings to the same fields', () => {
     fc.assert(
       fc.property(frameArb, (f) => {
-        const theirs = FrameType.encode(FrameType.fromObject(f as Record<string, unknown>)).finish();
+        const theirs = FrameType.encode(FrameType.fromObject(onWire(f))).finish();
         const copy = new Uint8Array(theirs.length + 4);
         copy.set(theirs, 2);
         expect(plain(decodeFrame(copy, 2, 2 + theirs.length))).to.deep.equal(plain(f));
@@ -155,7 +169,7 @@ describe('wire: Frame codec against protobufjs', () => {
 
   it('keeps data frame overhead within the documented worst case', () => {
     const big = 2 ** 49 - 1;
-    const worst = { seq: big, pathId: 2 ** 21 - 1, pathSeq: big, prevSeq: big, flow: 0xffffffff, flags: 2 ** 21 - 1, sendTimeUs: big, payload: new Uint8Array(65535) };
+    const worst = { seq: big, pathId: 2 ** 21 - 1, pathSeq: big, prevSeq: big, flowPrevSeq: 1, flow: 0xffffffff, flags: 2 ** 21 - 1, sendTimeUs: big, payload: new Uint8Array(65535) };
     expect(dataFrameOverhead(worst)).to.equal(MAX_DATA_FRAME_OVERHEAD);
     const typical = { seq: 123456, pathId: 2, pathSeq: 60000, prevSeq: 123450, flow: 0x9e3779b9, flags: 8, sendTimeUs: 3_600_000_000, payload: new Uint8Array(1400) };
     expect(dataFrameOverhead(typical)).to.be.below(40);

@@ -29,12 +29,13 @@ export const TRANSPORT_OVERHEAD = TRANSPORT_HEADER_BYTES + AEAD_TAG_BYTES;
  * (7-byte varints: 17 years of microseconds, or 5.6·10^14 packets) and
  * pathId/flags below 2^21:
  * Frame.data key+len (1+3) + seq/pathSeq/prevSeq/sendTimeUs (4 × (1+7))
- * + pathId (1+3) + flow (1+4) + flags (1+3) + payload key+len (1+3) = 53.
+ * + pathId (1+3) + flow (1+4) + flags (1+3) + payload key+len (1+3)
+ * + flow_prev_gap (1+7) = 61.
  * Typical frames need about 40; `dataFrameOverhead` gives the exact figure.
  */
-export const MAX_DATA_FRAME_OVERHEAD = 53;
+export const MAX_DATA_FRAME_OVERHEAD = 61;
 
-/** Worst-case bytes a data datagram adds to its payload: 29 + 53 = 82. */
+/** Worst-case bytes a data datagram adds to its payload: 29 + 61 = 90. */
 export const MAX_DATA_OVERHEAD = TRANSPORT_OVERHEAD + MAX_DATA_FRAME_OVERHEAD;
 
 /** IPv4 (20) / IPv6 (40) header plus UDP (8). */

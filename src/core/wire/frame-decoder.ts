@@ -14,6 +14,7 @@ const EMPTY = new Uint8Array(0);
 
 function readData(end: number): DataFrame {
   const d: DataFrame = { seq: 0, pathId: 0, pathSeq: 0, prevSeq: 0, flow: 0, flags: 0, sendTimeUs: 0, payload: EMPTY };
+  let flowPrevGap = 0;
   while (r.pos < end && !r.bad) {
     const key = r.varint();
     switch (key) {
@@ -24,6 +25,7 @@ function readData(end: number): DataFrame {
       case 0x2d: d.flow = r.fixed32(); break;
       case 0x30: d.flags = r.varint(); break;
       case 0x38: d.sendTimeUs = r.varint(); break;
+      case 0x48: flowPrevGap = r.varint(); break;
       case 0x42: {
         const n = r.length();
         d.payload = r.buf.subarray(r.pos, r.pos + n);
@@ -33,6 +35,7 @@ function readData(end: number): DataFrame {
       default: r.skip(key & 7);
     }
   }
+  if (flowPrevGap > 0 && flowPrevGap < d.seq) d.flowPrevSeq = d.seq - flowPrevGap;
   return d;
 }
 

@@ -34,8 +34,15 @@ export function dataSize(d: DataFrame): number {
     ((d.flow >>> 0) === 0 ? 0 : 5) +
     vfield(d.flags) +
     vfield(d.sendTimeUs) +
-    (d.payload.length === 0 ? 0 : lfield(d.payload.length))
+    (d.payload.length === 0 ? 0 : lfield(d.payload.length)) +
+    vfield(flowPrevGap(d))
   );
+}
+
+/** seq − flowPrevSeq: small on the wire; 0 (absent) when there is no valid predecessor. */
+function flowPrevGap(d: DataFrame): number {
+  const p = d.flowPrevSeq;
+  return p !== undefined && p > 0 && p < d.seq ? d.seq - p : 0;
 }
 
 function rangeSize(r: SeqRange): number {
@@ -123,7 +130,7 @@ function putData(buf: Uint8Array, pos: number, d: DataFrame): number {
     buf.set(d.payload, pos);
     pos += len;
   }
-  return pos;
+  return putVarintField(buf, pos, 0x48, flowPrevGap(d));
 }
 
 function putAck(buf: Uint8Array, pos: number, a: AckFrame): number {
