@@ -124,7 +124,7 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
     const now0 = performance.now();
     const endpoint = new TunnelEndpoint<SockAddr>({
       role: config.role,
-      secure: { privateKey, peers, random: new SodiumRandomBytes(), epochOffsetMs: Date.now() - now0, maxDatagramBytes: 65535 },
+      secure: { privateKey, peers, random: new SodiumRandomBytes(), epochOffsetMs: Date.now() - now0, maxDatagramBytes: 65535, cookieReplies: true },
       allowedIps,
       paths: localPaths,
       link: {

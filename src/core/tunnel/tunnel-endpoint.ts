@@ -143,6 +143,10 @@ export class TunnelEndpoint<A = unknown> {
     switch (r.kind) {
       case 'drop':
         return;
+      case 'reply':
+        // Cookie reply under load: back to the sender, whoever it is (no peer yet).
+        for (const d of r.datagrams) this.urgent.push({ peer: -1, pathId: localPath, addr: this.role === 'gateway' ? from : undefined, datagram: new Uint8Array(d) });
+        return;
       case 'send':
         // Handshake response: back where the initiation came from.
         for (const d of r.datagrams) this.queueUrgent(r.peer, localPath, from, d);
