@@ -119,9 +119,9 @@ export class FlowQueue {
     this.minArrivalMs = m;
   }
 
-  /** Index (from head) of the last held packet that arrived at or before `t`, or -1. */
-  lastArrivedBy(t: number): number {
-    for (let i = this.end - 1; i >= this.head; i--) if (this.arrivals[i] <= t) return i - this.head;
+  /** Index (from head) of the last held packet with arrival + bound <= now, or -1. */
+  lastDueBy(now: number, bound: number): number {
+    for (let i = this.end - 1; i >= this.head; i--) if (this.arrivals[i] + bound <= now) return i - this.head;
     return -1;
   }
 }

@@ -19,6 +19,19 @@ export interface HoldBoundOptions {
   jitterFactor: number;
   /** A path with no data for this long no longer counts in ΔOWD, ms. */
   pathIdleMs: number;
+  /**
+   * Hold bound while fewer than two paths are active, ms. A path delivers in
+   * order, so with one path heard from, a held packet can only be waiting for
+   * a path not heard from yet (just opened, or back from idle), whose delay is
+   * unknown.
+   */
+  unknownSkewHoldMs: number;
+  /**
+   * A packet that arrives after its hole was given up at the bound adds
+   * max(2 ms, bound/4) to the bound (like RACK's reordering-window steps on
+   * DSACK); the extra halves after this long without such an arrival, ms.
+   */
+  lateDecayMs: number;
 }
 
 export const defaultHoldBoundOptions: HoldBoundOptions = {
@@ -26,6 +39,8 @@ export const defaultHoldBoundOptions: HoldBoundOptions = {
   maxHoldMs: 250,
   jitterFactor: 3,
   pathIdleMs: 1000,
+  unknownSkewHoldMs: 100,
+  lateDecayMs: 2000,
 };
 
 /** One path's one-way-delay estimate (offset included), µs. */
@@ -37,6 +52,8 @@ export class PathDelay {
   jitterUs = 0;
   /** Smallest sample seen (propagation delay + offset), µs. */
   minUs = Infinity;
+  /** Latest sample, µs. */
+  lastUs = 0;
   lastSeenMs = -Infinity;
   samples = 0;
 
@@ -54,6 +71,7 @@ export class PathDelay {
       this.smoothedUs += err / 8;
     }
     if (owdUs < this.minUs) this.minUs = owdUs;
+    this.lastUs = owdUs;
     this.samples++;
     this.lastSeenMs = nowMs;
   }
@@ -66,6 +84,9 @@ export class HoldBound {
   private cachedMs: number;
   private cachedAtMs = -Infinity;
   private dirty = true;
+  /** Extra hold learned from packets that came just after their hole was given up, ms. */
+  private lateExtraMs = 0;
+  private lateAtMs = -Infinity;
 
   constructor(opts: Partial<HoldBoundOptions> = {}) {
     this.opts = { ...defaultHoldBoundOptions, ...opts };
@@ -90,16 +111,29 @@ export class HoldBound {
     this.dirty = true;
   }
 
-  /** Current spread of smoothed OWD across active paths, ms (0 with one path). */
+  /**
+   * Current spread of OWD across active paths, ms (0 with one path). The
+   * slow end takes the larger of smoothed and latest sample, the fast end the
+   * smaller, so a delay that is ramping up (a queue filling) is not lagged.
+   */
   skewMs(nowMs: number): number {
     let lo = Infinity;
     let hi = -Infinity;
     for (const p of this.paths) {
       if (nowMs - p.lastSeenMs > this.opts.pathIdleMs) continue;
-      if (p.smoothedUs < lo) lo = p.smoothedUs;
-      if (p.smoothedUs > hi) hi = p.smoothedUs;
+      const low = p.lastUs < p.smoothedUs ? p.lastUs : p.smoothedUs;
+      const high = p.lastUs > p.smoothedUs ? p.lastUs : p.smoothedUs;
+      if (low < lo) lo = low;
+      if (high > hi) hi = high;
     }
     return hi > lo ? (hi - lo) / 1000 : 0;
+  }
+
+  /** Paths heard from within pathIdleMs. */
+  activePaths(nowMs: number): number {
+    let n = 0;
+    for (const p of this.paths) if (nowMs - p.lastSeenMs <= this.opts.pathIdleMs) n++;
+    return n;
   }
 
   /** Largest jitter among active paths, ms. */
@@ -116,11 +150,30 @@ export class HoldBound {
   boundMs(nowMs: number): number {
     // Path idleness changes with time alone, so refresh at least every 100 ms.
     if (!this.dirty && nowMs - this.cachedAtMs < 100) return this.cachedMs;
-    const raw = this.skewMs(nowMs) + this.opts.jitterFactor * this.jitterMs(nowMs);
+    while (this.lateExtraMs > 0 && nowMs - this.lateAtMs >= this.opts.lateDecayMs) {
+      this.lateExtraMs = this.lateExtraMs < 1 ? 0 : this.lateExtraMs / 2;
+      this.lateAtMs += this.opts.lateDecayMs;
+    }
+    let raw = this.skewMs(nowMs) + this.opts.jitterFactor * this.jitterMs(nowMs);
+    if (this.activePaths(nowMs) < 2 && raw < this.opts.unknownSkewHoldMs) raw = this.opts.unknownSkewHoldMs;
+    raw += this.lateExtraMs;
     this.cachedMs = Math.min(this.opts.maxHoldMs, Math.max(this.opts.minHoldMs, raw));
     this.cachedAtMs = nowMs;
     this.dirty = false;
     return this.cachedMs;
+  }
+
+  /** A packet arrived after its hole had been given up at the bound. */
+  onLateAfterTimeout(nowMs: number): void {
+    const step = Math.max(2, this.boundMs(nowMs) / 4);
+    this.lateExtraMs = Math.min(this.opts.maxHoldMs, this.lateExtraMs + step);
+    this.lateAtMs = nowMs;
+    this.dirty = true;
+  }
+
+  /** Extra hold learned from late arrivals, ms (for metrics). */
+  get lateExtra(): number {
+    return this.lateExtraMs;
   }
 
   /** Per-path estimates, for metrics and tests. */

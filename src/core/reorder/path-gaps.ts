@@ -86,7 +86,7 @@ export class PathGaps {
     for (let s = r.lo + 1; s < r.hi; s++) {
       if (s === arriving) continue;
       const st = window.state(s);
-      if (st === SeqState.UNKNOWN || st === SeqState.GIVEN_UP) notArrived++;
+      if (st === SeqState.UNKNOWN || st === SeqState.GIVEN_UP || st === SeqState.EVICTED) notArrived++;
     }
     if (notArrived > r.missing) return;
     for (let s = r.lo + 1; s < r.hi; s++) {

@@ -170,8 +170,10 @@ export class ReorderBuffer {
       this.counters.duplicates++;
       return;
     }
-    const late = state === SeqState.LOST || state === SeqState.GIVEN_UP;
+    const late = state === SeqState.LOST || state === SeqState.GIVEN_UP || state === SeqState.EVICTED;
     if (late) this.counters.late++;
+    // It came after all, just after we stopped waiting: the bound is too short right now.
+    if (state === SeqState.GIVEN_UP) this.holdBound.onLateAfterTimeout(now);
 
     if ((frame.flags & DataFlags.ORDERED) === 0) {
       this.counters.unordered++;
@@ -239,16 +241,18 @@ export class ReorderBuffer {
   handleTimeout(now: number): void {
     this.nowMs = now;
     if (this.heldPacketCount === 0) return;
-    const cutoff = now - this.holdBound.boundMs(now);
+    // Compare `arrival + bound <= now`, exactly the sum pollTimeout() returns, so a
+    // call at that deadline always releases (no float gap between the two).
+    const bound = this.holdBound.boundMs(now);
     const due = this.scratch;
     due.length = 0;
-    for (let i = 0; i < this.holding.length; i++) if (this.holding[i].minArrivalMs <= cutoff) due.push(this.holding[i]);
+    for (let i = 0; i < this.holding.length; i++) if (this.holding[i].minArrivalMs + bound <= now) due.push(this.holding[i]);
     // Oldest seq first, so a release in seq order is what the flows see.
     due.sort((a, b) => a.headSeq() - b.headSeq());
     for (let i = 0; i < due.length; i++) {
       const f = due[i];
       if (f.length === 0) continue;
-      const idx = f.lastArrivedBy(cutoff);
+      const idx = f.lastDueBy(now, bound);
       if (idx >= 0) this.forceRelease(f, f.seqAt(idx), now, REASON_TIMEOUT);
     }
     due.length = 0;
@@ -373,7 +377,7 @@ export class ReorderBuffer {
     if (prev !== undefined) {
       this.window.clearWaiter(prev);
       if (this.window.state(prev) === SeqState.UNKNOWN) {
-        this.window.set(prev, SeqState.GIVEN_UP);
+        this.window.set(prev, reason === REASON_TIMEOUT ? SeqState.GIVEN_UP : SeqState.EVICTED);
         this.countGiveUp(reason);
       }
       return;
@@ -381,7 +385,7 @@ export class ReorderBuffer {
     const seq = f.headSeq();
     for (let s = Math.max(this.floor + 1, this.window.lowest); s < seq; s++) {
       if (this.window.state(s) === SeqState.UNKNOWN) {
-        this.window.set(s, SeqState.GIVEN_UP);
+        this.window.set(s, reason === REASON_TIMEOUT ? SeqState.GIVEN_UP : SeqState.EVICTED);
         this.countGiveUp(reason);
       }
     }

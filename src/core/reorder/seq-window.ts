@@ -18,10 +18,12 @@ export const SeqState = {
   DONE: 2,
   /** Proven lost from per-path sequence numbers. */
   LOST: 3,
-  /** Waited for and given up (hold timeout or memory cap). */
+  /** Waited for and given up at the hold bound. */
   GIVEN_UP: 4,
   /** Below the window: too old to know; treated as done. */
   OLD: 5,
+  /** Given up to respect the memory cap or the window (not a sign the bound is short). */
+  EVICTED: 6,
 } as const;
 
 /** No flow waits on this seq. Flow ids are uint32, so -1 never collides. */
