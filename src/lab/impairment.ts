@@ -31,6 +31,10 @@ export interface Impairment {
   queueMs: number;
   /** Link stays up but every packet vanishes. */
   outage: boolean;
+  /** Path MTU (68..1500): larger packets are fragmented, or refused with ICMP "fragmentation needed" if DF. Applied to the path's TUNs, not by this model. */
+  mtu: number;
+  /** false: packets over the MTU vanish without an ICMP answer (a PMTU black hole). */
+  pmtuIcmp: boolean;
 }
 
 export const NO_IMPAIRMENT: Readonly<Impairment> = Object.freeze({
@@ -44,6 +48,8 @@ export const NO_IMPAIRMENT: Readonly<Impairment> = Object.freeze({
   rateDown: 0,
   queueMs: 50,
   outage: false,
+  mtu: 1500,
+  pmtuIcmp: true,
 });
 
 /** admit() results below zero: the packet is dropped, for this reason. */

@@ -13,6 +13,7 @@ import { NO_IMPAIRMENT, type Impairment } from './impairment';
 import { createLabNetwork, destroyLabNetwork, labNamespacesPresent, routeThroughRelay, waitLinksUp } from './network';
 import { log } from '../log';
 import { preset, PRESETS } from './presets';
+import { applyPathMtu } from './path-mtu';
 import { applyRateLimits, readShaperCounters, type ShaperCounters } from './rate-limit';
 import { startRelay, stopRelays } from './relay-process';
 import { labDir, listLabNames, readLabState, relaySocket, removeLabDir, requireLabState, writeLabState } from './state';
@@ -75,7 +76,10 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
   writeLabState({ info, createdAt: new Date().toISOString(), namespaces: labNamespaces(name, info.paths.length) });
   try {
     createLabNetwork(info);
-    for (const p of info.paths) applyRateLimits(p, p.params);
+    for (const p of info.paths) {
+      applyRateLimits(p, p.params);
+      if (p.params.mtu !== NO_IMPAIRMENT.mtu || !p.params.pmtuIcmp) applyPathMtu(p, p.params);
+    }
     await Promise.all(
       info.paths.map(async (p) => {
         await startRelay(info.stateDir, p.middleNs, p.name, opts.seed === undefined ? undefined : opts.seed + p.index);
@@ -105,8 +109,9 @@ function findPath(info: LabInfo, pathName: string): LabPathInfo {
   return p;
 }
 
-/** Keys the tbf rate limiters take; the rest go to the relay's models. rateUp/rateDown name their direction. */
+/** Keys the kernel applies (tbf, link MTU); the rest go to the relay's models. rateUp/rateDown name their direction. */
 const SHAPER_KEYS = ['rateUp', 'rateDown', 'queueMs'] as const;
+const MTU_KEYS = ['mtu', 'pmtuIcmp'] as const;
 
 /**
  * Changes a path's parameters live, in one direction (up = edge->gw) or both:
@@ -117,14 +122,15 @@ export async function labSet(lab: string, pathName: string, change: Partial<Impa
   const p = findPath(state.info, pathName);
   const model: Partial<Impairment> = { ...change };
   const shaper: Partial<Impairment> = {};
-  for (const k of SHAPER_KEYS) {
-    if (model[k] !== undefined) shaper[k] = model[k];
+  for (const k of [...SHAPER_KEYS, ...MTU_KEYS]) {
+    if (model[k] !== undefined) (shaper as Record<string, unknown>)[k] = model[k];
     delete model[k];
   }
   if (direction === 'up') delete shaper.rateDown; // `rate=` for one direction limits only that one
   if (direction === 'down') delete shaper.rateUp;
   const nextParams: Impairment = { ...p.params, ...shaper };
   if (SHAPER_KEYS.some((k) => nextParams[k] !== p.params[k])) applyRateLimits(p, nextParams);
+  if (MTU_KEYS.some((k) => nextParams[k] !== p.params[k])) applyPathMtu(p, nextParams); // both directions, whatever `direction`
   if (Object.keys(model).length > 0) {
     const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'set', params: model, direction });
     if (!reply.ok) throw new BraidError('BRAID_ERR_LAB', `lab relay for path ${p.name} refused the change: ${reply.error}`);

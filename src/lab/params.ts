@@ -18,6 +18,8 @@ export const PARAM_HELP: Record<string, string> = {
   down: 'rate limit gateway->edge only',
   queue: 'bottleneck buffer in ms at the rate (50ms)',
   outage: 'on: link stays up but every packet is lost; off: back to normal',
+  mtu: 'path MTU, 68-1500 (bigger packets: ICMP "fragmentation needed" or fragments)',
+  icmp: 'off: packets over the MTU vanish silently (a PMTU black hole); on: normal',
 };
 
 export function parseParams(words: string[]): Partial<Impairment> {
@@ -61,6 +63,13 @@ export function parseParams(words: string[]): Partial<Impairment> {
         break;
       case 'outage':
         out.outage = parseSwitch(key, value);
+        break;
+      case 'mtu':
+        out.mtu = parseNumber(key, value, 68);
+        if (out.mtu > 1500 || !Number.isInteger(out.mtu)) throw new UsageError(`mtu must be a whole number from 68 to 1500, got '${value}'`);
+        break;
+      case 'icmp':
+        out.pmtuIcmp = parseSwitch(key, value);
         break;
       default:
         throw new UsageError(`unknown parameter '${key}'; keys: ${Object.keys(PARAM_HELP).join(', ')}`);
@@ -125,5 +134,7 @@ export function formatParams(p: Impairment): string {
   else parts.push(`up=${formatRate(p.rateUp)}`, `down=${formatRate(p.rateDown)}`);
   parts.push(`queue=${p.queueMs}ms`);
   if (p.outage) parts.push('outage=on');
+  if (p.mtu !== 1500) parts.push(`mtu=${p.mtu}`);
+  if (!p.pmtuIcmp) parts.push('icmp=off');
   return parts.join(' ');
 }

@@ -6,12 +6,12 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'crypto';
-import { ipJson } from '../../src/io/ip';
+import { ip, ipJson, ipQuiet } from '../../src/io/ip';
 import { labDown, labSet, labStatus, labUp, type LabInfo } from '../../src/lab/lab';
 import { iperfPath } from '../../src/lab/iperf';
 import { probe, probePath, probeStats } from '../../src/lab/probe';
 
-const CLEAN = { delayMs: 0, jitterMs: 0, lossPct: 0, burst: 1, reorderPct: 0, rateUp: 0, rateDown: 0, outage: false };
+const CLEAN = { delayMs: 0, jitterMs: 0, lossPct: 0, burst: 1, reorderPct: 0, rateUp: 0, rateDown: 0, outage: false, mtu: 1500, pmtuIcmp: true };
 
 async function relayPid(lab: string, path: string): Promise<number> {
   const s = await labStatus(lab);
@@ -139,6 +139,26 @@ describe('lab impairments, measured through a real lab', function () {
       await labSet(name, 'a', { lossPct: 0 }); // both: clears the one-direction setting too
     }
     expect(probeStats(await probePath(lab, 'a', { count: 50, intervalMs: 1, direction: 'down' })).received).to.equal(50);
+  });
+
+  it('limits the path MTU: ICMP "fragmentation needed" by default, a silent black hole with icmp off', async () => {
+    const a = lab.paths[0];
+    await labSet(name, 'a', { mtu: 1400 });
+    try {
+      // 1450 + 28 bytes of headers: over the MTU. The first probe is refused with ICMP, the rest go fragmented.
+      const big = probeStats(await probePath(lab, 'a', { count: 20, intervalMs: 5, size: 1450 }));
+      expect(big.received).to.be.at.least(15);
+      expect(ip(['route', 'get', lab.gwPublicAddr, 'from', a.edgeAddr], { netns: lab.edgeNs })).to.match(/mtu 1400/);
+      ipQuiet(['route', 'flush', 'cache'], { netns: lab.edgeNs });
+      await labSet(name, 'a', { pmtuIcmp: false });
+      const hole = probeStats(await probePath(lab, 'a', { count: 20, intervalMs: 5, size: 1450, idleMs: 200 }));
+      expect(hole.received).to.equal(0);
+      expect(ip(['route', 'get', lab.gwPublicAddr, 'from', a.edgeAddr], { netns: lab.edgeNs })).to.not.match(/mtu/);
+      expect(probeStats(await probePath(lab, 'a', { count: 20, intervalMs: 1, size: 1300 })).received).to.equal(20);
+    } finally {
+      await labSet(name, 'a', { mtu: 1500, pmtuIcmp: true });
+      ipQuiet(['route', 'flush', 'cache'], { netns: lab.edgeNs });
+    }
   });
 
   it('caps throughput at the configured rate, per direction, changed live', async () => {

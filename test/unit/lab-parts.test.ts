@@ -152,6 +152,8 @@ describe('lab parameters, presets and topology', () => {
     const p = parseParams(['delay=60ms', 'jitter=0.01s', 'loss=1%', 'burst=3', 'reorder=2', 'rate=20mbit', 'queue=80ms', 'outage=on']);
     expect(p).to.deep.equal({ delayMs: 60, jitterMs: 10, lossPct: 1, burst: 3, reorderPct: 2, rateUp: 20e6, rateDown: 20e6, queueMs: 80, outage: true });
     expect(parseParams(['up=500kbit', 'down=off'])).to.deep.equal({ rateUp: 500e3, rateDown: 0 });
+    expect(parseParams(['mtu=1400', 'icmp=off'])).to.deep.equal({ mtu: 1400, pmtuIcmp: false });
+    expect(() => parseParams(['mtu=9000'])).to.throw(/mtu must be a whole number from 68 to 1500/);
     const lte = PRESETS.lte;
     expect({ ...lte, ...parseParams(formatParams(lte).split(' ')) }).to.deep.equal(lte);
   });
