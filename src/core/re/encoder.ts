@@ -126,7 +126,7 @@ export class ReEncoder {
     this.view = new DataView(this.ring.buffer);
     if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
-    this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / (this.anchor / 2 + this.params.minSize)));
+    this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / this.params.normalSize)); // about one entry per chunk cached
     this.tokSerial.fill(-1);
   }
 
@@ -292,7 +292,7 @@ export class ReEncoder {
       this.bestLen = 0;
       if (f.lastDist > 0) this.tryCandidate(pi, n, b, pos + b - f.lastDist, litStart);
       if (this.bestStart !== litStart || this.bestLen !== n - litStart) {
-        const nc = this.index.lookup(this.fps[k], this.cands);
+        const nc = this.index.lookup(this.fps[k], this.head, this.cands);
         for (let c = 0; c < nc; c++) {
           if (this.tryCandidate(pi, n, b, this.cands[c], litStart)) break;
         }
@@ -322,7 +322,7 @@ export class ReEncoder {
    */
   private tryCandidate(pi: number, n: number, b: number, cpos: number, litStart: number): boolean {
     const lowest = this.head - this.cacheBytes;
-    if (cpos < lowest || cpos >= this.head) return false;
+    if (cpos < lowest || cpos > this.head) return false;
     const ci = cpos % this.cacheBytes;
     const left = commonSuffix(this.ring, this.view, pi + b, ci, Math.min(b - litStart, ci - Math.max(0, ci - (cpos - lowest))));
     const right = commonPrefix(this.ring, this.view, pi + b, ci, Math.min(n - b, Math.min(this.cacheBytes, ci + (this.head - cpos)) - ci));

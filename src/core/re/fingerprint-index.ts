@@ -7,10 +7,14 @@
  * remembers the serial number of the entry it pointed to, and a walk stops at
  * a link whose target has since been reused.
  *
- * Layout: one record of 4 doubles per entry (fingerprint, position, next,
- * serial of next) and 2 per bucket (head, serial of head), so a lookup or an
- * insert touches one cache line per entry instead of one per field: at
+ * Layout: one record of 4 int32 per entry (fingerprint, position mod 2^32,
+ * next, serial of next) and 2 per bucket (head, serial of head), so a lookup
+ * or an insert touches one cache line per entry instead of one per field: at
  * ~10 inserts and a few lookups per packet the index is memory-bound.
+ * Positions come back as the value nearest below the caller's `near` (the
+ * cache's end): every position still in the cache is within 2^32 of it.
+ * Serials wrap at 2^32; a stale link that matched by wrap-around would only
+ * yield a candidate, and every candidate is byte-compared.
  */
 const E_FP = 0;
 const E_POS = 1;
@@ -18,9 +22,9 @@ const E_NEXT = 2;
 const E_NEXT_SERIAL = 3;
 
 export class FingerprintIndex {
-  private readonly buckets: Float64Array; // [head, headSerial] per bucket
-  private readonly entries: Float64Array; // [fp, pos, next, nextSerial] per entry
-  private readonly serials: Float64Array; // serial of the entry now in each slot
+  private readonly buckets: Int32Array; // [head, headSerial] per bucket
+  private readonly entries: Int32Array; // [fp, pos mod 2^32, next, nextSerial] per entry
+  private readonly serials: Int32Array; // serial of the entry now in each slot
   private readonly bucketShift: number;
   private cursor = 0;
   private inserted = 0;
@@ -33,9 +37,9 @@ export class FingerprintIndex {
       bits++;
     }
     this.bucketShift = 32 - bits; // multiplicative hashing: the top bits are the well-mixed ones
-    this.buckets = new Float64Array(buckets * 2).fill(-1);
-    this.entries = new Float64Array(capacity * 4);
-    this.serials = new Float64Array(capacity).fill(-2);
+    this.buckets = new Int32Array(buckets * 2).fill(-1);
+    this.entries = new Int32Array(capacity * 4);
+    this.serials = new Int32Array(capacity).fill(-2);
   }
 
   get memoryBytes(): number {
@@ -45,12 +49,12 @@ export class FingerprintIndex {
   insert(fp: number, pos: number): void {
     const e = this.cursor;
     this.cursor = e + 1 === this.capacity ? 0 : e + 1;
-    const s = ++this.inserted;
+    const s = (this.inserted = (this.inserted + 1) | 0);
     const b = (Math.imul(fp, 0x9e3779b1) >>> this.bucketShift) * 2;
     const r = e * 4;
     const ent = this.entries;
     ent[r + E_FP] = fp;
-    ent[r + E_POS] = pos;
+    ent[r + E_POS] = pos % 4294967296; // stored as int32: the low 32 bits
     ent[r + E_NEXT] = this.buckets[b];
     ent[r + E_NEXT_SERIAL] = this.buckets[b + 1];
     this.serials[e] = s;
@@ -59,10 +63,12 @@ export class FingerprintIndex {
   }
 
   /**
-   * Writes up to out.length positions stored for fp, newest first; returns the
-   * count. Positions may be stale or collisions: the caller byte-compares.
+   * Writes up to out.length positions stored for fp, newest first, each the
+   * one at or below `near` with the stored low 32 bits; returns the count.
+   * Positions may be stale or collisions: the caller byte-compares.
    */
-  lookup(fp: number, out: Float64Array): number {
+  lookup(fp: number, near: number, out: Float64Array): number {
+    const nearLow = near % 4294967296;
     const b = (Math.imul(fp, 0x9e3779b1) >>> this.bucketShift) * 2;
     const ent = this.entries;
     let e = this.buckets[b];
@@ -71,7 +77,7 @@ export class FingerprintIndex {
     for (let steps = 0; e >= 0 && steps < 16 && n < out.length; steps++) {
       if (this.serials[e] !== want) break; // the slot was reused: the rest of the chain is gone
       const r = e * 4;
-      if (ent[r + E_FP] === fp) out[n++] = ent[r + E_POS];
+      if (ent[r + E_FP] === fp) out[n++] = near - ((nearLow - ent[r + E_POS]) >>> 0);
       want = ent[r + E_NEXT_SERIAL];
       e = ent[r + E_NEXT];
     }
