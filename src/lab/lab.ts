@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'crypto';
 import { BraidError, UsageError } from '../errors';
-import { netnsKillAll, netnsList } from './netns-procs';
+import { netnsList } from '../io/ip';
+import { netnsKillAll } from './netns-procs';
 import { callControl, type RelayStatus } from './control';
 import { NO_IMPAIRMENT, type Impairment } from './impairment';
 import { createLabNetwork, destroyLabNetwork, labNamespacesPresent, routeThroughRelay, waitLinksUp } from './network';
@@ -22,8 +23,14 @@ import { buildTopology, checkLabName, directionParams, labNamespaces, NS_SUFFIX,
 export type { LabInfo, LabPathInfo, LinkDirection } from './topology';
 export type { Impairment } from './impairment';
 
-/** A path: `"wifi"` (name = preset), `"lte2:lte"` (name:preset), or an object with parameter overrides. */
-export type PathRequest = string | ({ name: string; preset?: string } & Partial<Impairment>);
+/**
+ * A path: `"wifi"` (name = preset), `"lte2:lte"` (name:preset), or an object with parameter overrides.
+ * Preset `direct` (or `relay: false`) leaves the relay out: no delay, loss or outage, only rate and MTU,
+ * and no CPU spent per packet, for measuring braid's own ceiling.
+ */
+export type PathRequest = string | ({ name: string; preset?: string; relay?: boolean } & Partial<Impairment>);
+
+const DIRECT = 'direct';
 
 export interface LabUpOptions {
   /** Default: `lab-<4 hex>`. */
@@ -55,14 +62,22 @@ export function resolvePath(req: PathRequest): PathSpec {
   if (typeof req === 'string') {
     const [name, presetName = name, ...extra] = req.split(':');
     if (extra.length > 0) throw new UsageError(`path '${req}' must be NAME or NAME:PRESET`);
+    if (presetName === DIRECT) return { name, preset: DIRECT, relay: false, params: { ...NO_IMPAIRMENT } };
     if (!PRESETS[presetName]) {
-      throw new UsageError(`unknown link preset '${presetName}' for path '${name}'; use NAME:PRESET with a preset from ${Object.keys(PRESETS).join(', ')}`);
+      throw new UsageError(
+        `unknown link preset '${presetName}' for path '${name}'; use NAME:PRESET with a preset from ${[...Object.keys(PRESETS), DIRECT].join(', ')}`,
+      );
     }
-    return { name, preset: presetName, params: preset(presetName) };
+    return { name, preset: presetName, relay: true, params: preset(presetName) };
   }
-  const { name, preset: presetName, ...overrides } = req;
-  const base = presetName ? preset(presetName) : PRESETS[name] ? preset(name) : { ...NO_IMPAIRMENT };
-  return { name, preset: presetName ?? (PRESETS[name] ? name : 'custom'), params: { ...base, ...overrides } };
+  const { name, preset: presetName, relay, ...overrides } = req;
+  const direct = presetName === DIRECT || relay === false;
+  const base = presetName && presetName !== DIRECT ? preset(presetName) : PRESETS[name] && !direct ? preset(name) : { ...NO_IMPAIRMENT };
+  const params = { ...base, ...overrides };
+  if (direct && MODEL_KEYS.some((k) => params[k] !== NO_IMPAIRMENT[k])) {
+    throw new UsageError(`path '${name}' has no relay (preset direct), so it takes only rate, queue and mtu settings`);
+  }
+  return { name, preset: presetName ?? (direct ? DIRECT : PRESETS[name] ? name : 'custom'), relay: !direct, params };
 }
 
 export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
@@ -82,6 +97,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
     }
     await Promise.all(
       info.paths.map(async (p) => {
+        if (p.relay === false) return;
         await startRelay(info.stateDir, p.middleNs, p.name, opts.seed === undefined ? undefined : opts.seed + p.index);
         routeThroughRelay(p);
       }),
@@ -112,6 +128,8 @@ function findPath(info: LabInfo, pathName: string): LabPathInfo {
 /** Keys the kernel applies (tbf, link MTU); the rest go to the relay's models. rateUp/rateDown name their direction. */
 const SHAPER_KEYS = ['rateUp', 'rateDown', 'queueMs'] as const;
 const MTU_KEYS = ['mtu', 'pmtuIcmp'] as const;
+/** What only the relay can do. */
+const MODEL_KEYS = ['delayMs', 'jitterMs', 'lossPct', 'burst', 'reorderPct', 'outage'] as const;
 
 /**
  * Changes a path's parameters live, in one direction (up = edge->gw) or both:
@@ -128,6 +146,9 @@ export async function labSet(lab: string, pathName: string, change: Partial<Impa
   }
   if (direction === 'up') delete shaper.rateDown; // `rate=` for one direction limits only that one
   if (direction === 'down') delete shaper.rateUp;
+  if (p.relay === false && Object.keys(model).length > 0) {
+    throw new UsageError(`path '${p.name}' has no relay (preset direct): only rate, up, down, queue, mtu and icmp can change`);
+  }
   const nextParams: Impairment = { ...p.params, ...shaper };
   if (SHAPER_KEYS.some((k) => nextParams[k] !== p.params[k])) applyRateLimits(p, nextParams);
   if (MTU_KEYS.some((k) => nextParams[k] !== p.params[k])) applyPathMtu(p, nextParams); // both directions, whatever `direction`
@@ -150,6 +171,7 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     state.info.paths.map(async (p): Promise<LabPathStatus> => {
       const shaper = readShaperCounters(p);
       const base = { name: p.name, paramsUp: directionParams(p, 'up'), paramsDown: directionParams(p, 'down'), shaper };
+      if (p.relay === false) return { ...base, relay: null, relayError: 'none (direct path: only rate and MTU apply)' };
       try {
         const reply = await callControl(relaySocket(state.info.stateDir, p.name), { op: 'status' });
         if (reply.ok && reply.status) return { ...base, relay: reply.status };

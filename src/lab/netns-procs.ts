@@ -3,10 +3,8 @@
  * braid endpoint, a relay whose pid file is gone) belong to the lab: they
  * die with it, or the namespaces would linger as long as they run.
  */
-import { netnsList, netnsPids } from '../io/ip';
+import { netnsPids } from '../io/ip';
 import { killAll } from './relay-process';
-
-export { netnsList };
 
 export async function netnsKillAll(namespaces: string[]): Promise<void> {
   const pids = new Set<number>();

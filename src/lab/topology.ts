@@ -31,6 +31,8 @@ export interface LabPathInfo {
   /** 1-based position; the first path is the edge's preferred default route. */
   index: number;
   preset: string;
+  /** false: no impairment relay, the middle namespace only forwards and shapes (rate, MTU); for throughput ceilings. */
+  relay: boolean;
   /** Interface in the edge namespace. */
   edgeDev: string;
   /** Edge's address on this path (no prefix). */
@@ -83,6 +85,7 @@ export interface LabInfo {
 export interface PathSpec {
   name: string;
   preset: string;
+  relay: boolean;
   params: Impairment;
 }
 
@@ -124,6 +127,7 @@ export function buildTopology(name: string, specs: PathSpec[], stateDir: string)
       name: s.name,
       index: k,
       preset: s.preset,
+      relay: s.relay,
       edgeDev: s.name,
       edgeAddr: `10.20.${k}.2`,
       edgeRouter: `10.20.${k}.1`,

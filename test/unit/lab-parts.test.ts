@@ -171,6 +171,9 @@ describe('lab parameters, presets and topology', () => {
     expect(resolvePath('lte2:lte')).to.deep.include({ name: 'lte2', preset: 'lte' });
     const custom = resolvePath({ name: 'wifi', delayMs: 1 });
     expect(custom.params).to.deep.equal({ ...PRESETS.wifi, delayMs: 1 });
+    expect(resolvePath('fast:direct')).to.deep.include({ name: 'fast', preset: 'direct', relay: false });
+    expect(resolvePath({ name: 'x', relay: false, rateUp: 5e6 })).to.deep.include({ relay: false });
+    expect(() => resolvePath({ name: 'x', preset: 'direct', delayMs: 5 })).to.throw(/has no relay/);
   });
 
   it('gives every path its own link addresses and the gateway one public address', () => {

@@ -19,7 +19,7 @@ const USAGE = `usage:
   braid lab exec [LAB] edge|gw|appe|appg|p<k> -- CMD...   run a command in a lab namespace
   braid lab list
 
-presets: ${Object.keys(PRESETS).join(', ')}
+presets: ${Object.keys(PRESETS).join(', ')}, direct (no relay: only rate and mtu; for ceilings)
 keys for set (dir=up|down limits a change to one direction; up = edge->gateway):
 ${Object.entries(PARAM_HELP)
   .map(([k, v]) => `  ${k.padEnd(14)} ${v}`)
@@ -147,6 +147,8 @@ function formatStatus(s: LabStatus): string {
     if (p.relay) {
       lines.push(`  up   (edge->gw) ${counters(p.relay.up)} rate-drop ${p.shaper.up.drops}`);
       lines.push(`  down (gw->edge) ${counters(p.relay.down)} rate-drop ${p.shaper.down.drops}`);
+    } else if (p.relayError?.startsWith('none')) {
+      lines.push(`  relay ${p.relayError}; rate-drop up ${p.shaper.up.drops} down ${p.shaper.down.drops}`);
     } else lines.push(`  relay not answering: ${p.relayError}`);
   }
   return lines.join('\n');
