@@ -121,6 +121,31 @@ describe('RE encoder and decoder', () => {
     expect(dec.recoveries).to.equal(1);
   });
 
+  it("with gating 'flow' references the flow's own unacknowledged bytes, but not once they are reported lost", () => {
+    const data = textLike(9, 1300);
+    const out = new Uint8Array(2000);
+    const sizes: number[] = [];
+    for (const lose of [false, true]) {
+      const enc = new ReEncoder({ cacheBytes: 4 * MiB, gating: 'flow' });
+      expect(enc.encode(1, data, out)).to.equal(data.length + 5); // first copy: literal, not acknowledged
+      if (lose) enc.onLost(enc.lastToken);
+      sizes.push(enc.encode(1, data, out)); // the same bytes again on the same flow
+    }
+    expect(sizes[0]).to.be.below(20);
+    expect(sizes[1]).to.equal(data.length + 5);
+  });
+
+  it("with gating 'acked' never references bytes whose packet was not reported delivered", () => {
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB });
+    const data = textLike(10, 1300);
+    const out = new Uint8Array(2000);
+    enc.encode(1, data, out);
+    const token = enc.lastToken;
+    expect(enc.encode(1, data, out)).to.equal(data.length + 5);
+    enc.onDelivered(token);
+    expect(enc.encode(2, data, out)).to.be.below(20);
+  });
+
   it('refuses to resend bytes it never sent as a packet', () => {
     const enc = new ReEncoder({ cacheBytes: 4 * MiB });
     const bogus = Uint8Array.from([0x13, 0, 0, 0, 0, 100]);

@@ -34,6 +34,9 @@ export class ReDecoder {
   /** The range of the last miss (what writeMissRequest asks for). */
   missPos = -1;
   missLen = 0;
+  /** The first source range the missed packet referenced and this decoder lacked. */
+  missSrc = 0;
+  missSrcLen = 0;
 
   readonly cacheBytes: number;
   private readonly ring: Uint8Array;
@@ -81,11 +84,13 @@ export class ReDecoder {
     return n;
   }
 
-  /** Writes the MISS message for the last miss into out (≥ 9 bytes); returns its length. */
+  /** Writes the MISS message for the last miss into out (≥ 16 bytes); returns its length. */
   writeMissRequest(out: Uint8Array): number {
     out[0] = VERSION | KIND_MISS;
     writePos32(out, 1, this.missPos);
-    return writeVarint(out, HEADER_BYTES, this.missLen);
+    const at = writeVarint(out, HEADER_BYTES, this.missLen);
+    writePos32(out, at, this.missSrc);
+    return writeVarint(out, at + 4, this.missSrcLen);
   }
 
   private bad(): number {
@@ -121,7 +126,13 @@ export class ReDecoder {
           prevDist = unzigzag(z);
         } else if (prevDist !== prevDist) return this.bad();
         const src = pos + o - prevDist;
-        if (missing || src < 0 || !this.held.isHeld(src, len)) missing = true;
+        if (missing) {
+          // already missing: only the length matters now
+        } else if (src < 0 || !this.held.isHeld(src, len)) {
+          missing = true;
+          this.missSrc = Math.max(0, src);
+          this.missSrcLen = len;
+        }
         else {
           const si = src % cap;
           const first = Math.min(len, cap - si);

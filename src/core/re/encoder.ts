@@ -54,6 +54,9 @@ const MAX_EXTENT = 1 << 20;
 const TOKEN_RING = 1 << 16;
 const MAX_FLOWS = 8192;
 const CANDIDATES = 4;
+const LOST_RING = 64;
+/** Bytes an acknowledged source may lose to an unacknowledged one and still be preferred. */
+const RISK_PENALTY = 64;
 
 interface FlowState extends ChunkerState {
   /** Next cache position of this flow and the end of its extent. */
@@ -80,6 +83,7 @@ export class ReEncoder {
   matchedBytes = 0;
   resends = 0;
   resendsRefused = 0;
+  lostPackets = 0;
   /** Token of the last packet encode() or onMissRequest() produced (for onDelivered). */
   lastToken = 0;
 
@@ -95,6 +99,11 @@ export class ReEncoder {
   private readonly flows = new Map<number, FlowState>();
   /** Reserved end of the cache: no position at or above it was ever written. */
   private head = 0;
+  /** Gating 'flow': recent lost ranges, never referenced on trust. */
+  private readonly lostStart = new Float64Array(LOST_RING);
+  private readonly lostEnd = new Float64Array(LOST_RING);
+  private lostCount = 0;
+  private at = 0;
   private tokenCount = 0;
   private readonly tokSerial = new Float64Array(TOKEN_RING);
   private readonly tokPos = new Float64Array(TOKEN_RING);
@@ -110,6 +119,7 @@ export class ReEncoder {
   private cur: FlowState = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0 };
   private curPos = 0;
   private bestLen = 0;
+  private bestScore = 0;
   private bestStart = 0;
   private bestSrc = 0;
 
@@ -151,7 +161,7 @@ export class ReEncoder {
     // the payload enters the cache first: chunking, matching and literal
     // copies then read one monomorphic buffer whatever type the caller passed
     const pi = pos % this.cacheBytes;
-    this.held.claim(pos, n);
+    // (no held-map work here: bits of an older lap never count for this one)
     this.ring.set(payload, pi);
     const nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
     for (let k = 0; k < nb; k++) this.cuts[k] -= pi;
@@ -174,6 +184,26 @@ export class ReEncoder {
     return len;
   }
 
+  /**
+   * The packet with this token is lost (the tunnel proved it or gave up on
+   * it). With gating 'flow' its bytes are no longer referenced on trust: a
+   * retransmitted segment would otherwise keep pointing at the lost copy of
+   * itself.
+   */
+  onLost(token: number): void {
+    const slot = token & (TOKEN_RING - 1);
+    if (this.tokSerial[slot] !== token) return;
+    this.lostPackets++;
+    this.rememberLost(this.tokPos[slot], this.tokLen[slot]);
+  }
+
+  /** Keeps [pos, pos+len) out of gating-'flow' optimism (a short ring of recent losses). */
+  private rememberLost(pos: number, len: number): void {
+    const i = this.lostCount++ & (LOST_RING - 1);
+    this.lostStart[i] = pos;
+    this.lostEnd[i] = pos + len;
+  }
+
   /** The packet with this token reached the decoder: its bytes may now be referenced. */
   onDelivered(token: number): void {
     const slot = token & (TOKEN_RING - 1);
@@ -192,12 +222,14 @@ export class ReEncoder {
   onMissRequest(msg: Uint8Array, out: Uint8Array): number {
     if (msg.length < HEADER_BYTES + 1 || msg[0] !== (VERSION | KIND_MISS)) return this.refuse();
     const pos = unwrapPos(readPos32(msg, 1), this.head);
-    let len = 0;
-    let mul = 1;
-    for (let at = HEADER_BYTES; at < msg.length && at < HEADER_BYTES + 3; at++) {
-      len += (msg[at] & 127) * mul;
-      mul *= 128;
-      if (msg[at] < 128) break;
+    this.at = HEADER_BYTES;
+    const len = this.varint(msg);
+    // the source range the decoder lacked (lost on the way): never trust it again
+    if (this.at + 4 <= msg.length) {
+      const src = unwrapPos(readPos32(msg, this.at), this.head);
+      this.at += 4;
+      const srcLen = this.varint(msg);
+      if (srcLen > 0 && srcLen <= MAX_PAYLOAD) this.rememberLost(src, srcLen);
     }
     if (len <= 0 || len > MAX_PAYLOAD || out.length < len + HEADER_BYTES) return this.refuse();
     if (pos < this.head - this.cacheBytes || !this.sentExactly(pos, len)) return this.refuse();
@@ -208,6 +240,19 @@ export class ReEncoder {
     this.lastToken = this.remember(pos, len);
     this.resends++;
     return len + HEADER_BYTES;
+  }
+
+  /** Reads a varint at this.at (at most 3 bytes: lengths only); -1 when malformed. */
+  private varint(msg: Uint8Array): number {
+    let v = 0;
+    let mul = 1;
+    for (let k = 0; k < 3 && this.at < msg.length; k++) {
+      const b = msg[this.at++];
+      v += (b & 127) * mul;
+      if (b < 128) return v;
+      mul *= 128;
+    }
+    return -1;
   }
 
   private refuse(): number {
@@ -280,6 +325,7 @@ export class ReEncoder {
     let nm = 0;
     if (f.lastDist > 0) {
       this.bestLen = 0;
+      this.bestScore = 0;
       this.tryCandidate(pi, n, 0, pos - f.lastDist, 0);
       if (this.bestLen > 0) {
         nm = this.takeBest(f, pos, 0);
@@ -290,8 +336,9 @@ export class ReEncoder {
       const b = this.cuts[k];
       if (b < litStart) continue;
       this.bestLen = 0;
+      this.bestScore = 0;
       if (f.lastDist > 0) this.tryCandidate(pi, n, b, pos + b - f.lastDist, litStart);
-      if (this.bestStart !== litStart || this.bestLen !== n - litStart) {
+      if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
         const nc = this.index.lookup(this.fps[k], this.head, this.cands);
         for (let c = 0; c < nc; c++) {
           if (this.tryCandidate(pi, n, b, this.cands[c], litStart)) break;
@@ -328,28 +375,41 @@ export class ReEncoder {
     const right = commonPrefix(this.ring, this.view, pi + b, ci, Math.min(n - b, Math.min(this.cacheBytes, ci + (this.head - cpos)) - ci));
     const i = b - left;
     const i2 = b + right;
-    if (i2 - i <= this.bestLen || i2 - i < MIN_MATCH) return false;
+    if (i2 - i <= this.bestScore || i2 - i < MIN_MATCH) return false;
     // keep only bytes the decoder is known to hold (or, gating 'flow', this flow sent before)
     let lo = this.held.runLeft(cpos, cpos - (b - i));
     let hi = this.held.runRight(cpos, cpos + (i2 - b));
+    let risky = false;
     if (this.gating === 'flow') {
       const f = this.cur;
       const own = cpos >= f.extStart && cpos <= this.curPos ? 1 : cpos >= f.prevStart && cpos <= f.prevEnd ? 2 : 0;
       if (own !== 0) {
-        const olo = Math.max(cpos - (b - i), own === 1 ? f.extStart : f.prevStart);
-        const ohi = Math.min(cpos + (i2 - b), own === 1 ? this.curPos : f.prevEnd);
-        if (ohi - olo > hi - lo) {
+        let olo = Math.max(cpos - (b - i), own === 1 ? f.extStart : f.prevStart);
+        let ohi = Math.min(cpos + (i2 - b), own === 1 ? this.curPos : f.prevEnd);
+        for (let k = 0; k < LOST_RING && k < this.lostCount; k++) {
+          const ls = this.lostStart[k];
+          const le = this.lostEnd[k];
+          if (le <= olo || ls >= ohi) continue;
+          if (ls <= cpos && cpos < le) ohi = olo; // the anchor itself was lost
+          else if (le <= cpos) olo = le;
+          else ohi = ls;
+        }
+        if (ohi - olo - RISK_PENALTY > hi - lo) {
           lo = olo;
           hi = ohi;
+          risky = true;
         }
       }
     }
     const len = hi - lo;
-    if (len <= this.bestLen || len < MIN_MATCH) return false;
+    // an unacknowledged source must be clearly longer to win: its loss costs a resend
+    const score = risky ? len - RISK_PENALTY : len;
+    if (score <= this.bestScore || len < MIN_MATCH) return false;
     this.bestLen = len;
+    this.bestScore = score;
     this.bestStart = b - (cpos - lo);
     this.bestSrc = lo;
-    return this.bestStart === litStart && len === n - litStart;
+    return !risky && this.bestStart === litStart && len === n - litStart;
   }
 
   /** Writes a PACKET message; returns its length, or -1 when it would not beat a LITERAL one. */

@@ -31,15 +31,10 @@ export class HeldMap {
 
   /** Marks [pos, pos+len) held (a granule of an older lap is first forgotten). */
   mark(pos: number, len: number): void {
-    this.apply(pos, len, true);
+    this.apply(pos, len);
   }
 
-  /** Forgets older laps in the granules of [pos, pos+len) without marking anything (slots about to be rewritten). */
-  claim(pos: number, len: number): void {
-    this.apply(pos, len, false);
-  }
-
-  private apply(pos: number, len: number, set: boolean): void {
+  private apply(pos: number, len: number): void {
     if (len <= 0) return;
     const cap = this.capacity;
     const gmask = this.granuleMask;
@@ -54,7 +49,7 @@ export class HeldMap {
         this.laps[gi] = lap;
         this.masks[gi] = 0;
       }
-      if (set) this.masks[gi] |= bitRange(a, b);
+      this.masks[gi] |= bitRange(a, b);
       left -= b - a;
       a = 0;
       gi = (gi + 1) & gmask;

@@ -32,6 +32,7 @@
  * if (len < 0) sendRaw(payload);                 // too short: not cached, no RE flag
  * else { sendReEncoded(out.subarray(0, len)); tokenOfThisPacket = enc.lastToken; }
  * enc.onDelivered(token);                        // when the tunnel learns the packet arrived
+ * enc.onLost(token);                             // when it proves the packet lost (needed for gating 'flow')
  *
  * // receiver, per RE-flagged payload
  * const n = dec.decode(flowKey, msg, out);      // n ≥ 0: out[0, n) is the payload
@@ -46,7 +47,7 @@
  * ```
  * Raw payloads (encode returned -1) do not enter either cache. Counters are
  * plain fields: encoder packets, rawPackets, literalPackets, bytesIn,
- * bytesOut, hits, matchedBytes, resends, resendsRefused, memoryBytes; decoder
+ * bytesOut, hits, matchedBytes, resends, resendsRefused, lostPackets, memoryBytes; decoder
  * packets, bytesIn, bytesOut, refBytes, misses, recoveries, malformed,
  * memoryBytes. Wire layout: re-format.ts.
  */

@@ -6,7 +6,9 @@
  *   PACKET   0x10  pos32(4 LE) ops...          decoded bytes go to cache position pos
  *   LITERAL  0x11  pos32(4 LE) bytes...        the payload as is (it did not shrink)
  *   RESEND   0x12  pos32(4 LE) bytes...        answer to a miss; like LITERAL, counted as a recovery
- *   MISS     0x13  pos32(4 LE) len(varint)     decoder → encoder: please resend [pos, pos+len)
+ *   MISS     0x13  pos32(4 LE) len(varint) src32(4 LE) srcLen(varint)
+ *                 decoder → encoder: please resend [pos, pos+len); [src, src+srcLen) is
+ *                 what the decoder lacked (the encoder stops trusting it)
  * pos32 is the absolute cache position mod 2^32; the receiver picks the value
  * nearest to the highest position it has seen (caches are far below 2^31).
  *

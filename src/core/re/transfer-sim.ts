@@ -26,6 +26,8 @@ export interface TransferSimOptions {
   gating?: ReGating;
   /** Delivery reports reach the encoder after this many more payload bytes were sent (default 1 MiB). */
   ackLagBytes?: number;
+  /** A loss is reported to the encoder (onLost) this many packets later (default 8). */
+  lossProofPackets?: number;
   /** Other flows together carry this fraction of the main flow's bytes (default 0.5). */
   otherShare?: number;
   /**
@@ -84,13 +86,14 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   let wrong = 0;
   let undelivered = 0;
   const acks: { at: number; token: number }[] = [];
+  const losses: { at: number; token: number }[] = [];
   let ackHead = 0;
   const channel: { due: number; pkt: InFlight }[] = [];
   const lastDue = new Map<number, number>();
   const retransmit: { due: number; flow: number; payload: Uint8Array }[] = [];
   const out = new Uint8Array(70000);
   const decoded = new Uint8Array(70000);
-  const missMsg = new Uint8Array(16);
+  const missMsg = new Uint8Array(32);
 
   const send = (flow: number, payload: Uint8Array): void => {
     const len = enc.encode(flow, payload, out);
@@ -103,6 +106,8 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
     const pkt: InFlight = { flow, payload, msg, token: len < 0 ? 0 : enc.lastToken };
     if (loss > 0 && rnd.next() < loss) {
       lost++;
+      // the tunnel proves a loss after a packet time or so (per-path sequence gaps)
+      if (pkt.token !== 0) losses.push({ at: packets + (opts.lossProofPackets ?? 8), token: pkt.token });
       retransmit.push({ due: packets + 16 + rnd.int(16), flow, payload });
     } else {
       // reordered across flows, kept in order within a flow (the tunnel's contract for ordered flows)
@@ -147,6 +152,7 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
       } else i++;
     }
     while (ackHead < acks.length && (drain || acks[ackHead].at <= sentIn)) enc.onDelivered(acks[ackHead++].token);
+    while (losses.length > 0 && (drain || losses[0].at <= packets)) enc.onLost((losses.shift() as { token: number }).token);
     if (ackHead > 4096) {
       acks.splice(0, ackHead);
       ackHead = 0;
