@@ -55,6 +55,8 @@ const TOKEN_RING = 1 << 16;
 const MAX_FLOWS = 8192;
 const CANDIDATES = 4;
 const LOST_RING = 64;
+/** Largest skip tried when a match's distance may resume after a changed stretch. */
+const RESYNC_MAX = 32;
 /** Bytes an acknowledged source may lose to an unacknowledged one and still be preferred. */
 const RISK_PENALTY = 64;
 
@@ -323,13 +325,13 @@ export class ReEncoder {
     const pi = pos % this.cacheBytes; // the payload is already in the cache there
     let litStart = 0;
     let nm = 0;
-    if (f.lastDist > 0) {
+    if (f.lastDist !== 0) {
       this.bestLen = 0;
       this.bestScore = 0;
       this.tryCandidate(pi, n, 0, pos - f.lastDist, 0);
       if (this.bestLen > 0) {
-        nm = this.takeBest(f, pos, 0);
-        litStart = this.mEnd[0];
+        nm = this.resync(f, pi, n, pos, this.takeBest(f, pos, 0));
+        litStart = this.mEnd[nm - 1];
       }
     }
     for (let k = 0; k < nb && litStart < n && nm < this.mStart.length; k++) {
@@ -337,7 +339,7 @@ export class ReEncoder {
       if (b < litStart) continue;
       this.bestLen = 0;
       this.bestScore = 0;
-      if (f.lastDist > 0) this.tryCandidate(pi, n, b, pos + b - f.lastDist, litStart);
+      if (f.lastDist !== 0) this.tryCandidate(pi, n, b, pos + b - f.lastDist, litStart);
       if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
         const nc = this.index.lookup(this.fps[k], this.head, this.cands);
         for (let c = 0; c < nc; c++) {
@@ -345,9 +347,28 @@ export class ReEncoder {
         }
       }
       if (this.bestLen > 0) {
-        nm = this.takeBest(f, pos, nm);
+        nm = this.resync(f, pi, n, pos, this.takeBest(f, pos, nm));
         litStart = this.mEnd[nm - 1];
       }
+    }
+    return nm;
+  }
+
+  /**
+   * After a match that stopped short of the packet's end, the same distance
+   * often resumes a few bytes on (a changed digit or word of equal length):
+   * try it at growing skips before waiting for the next chunk boundary.
+   */
+  private resync(f: FlowState, pi: number, n: number, pos: number, nm: number): number {
+    while (nm < this.mStart.length) {
+      const e = this.mEnd[nm - 1];
+      this.bestLen = 0;
+      this.bestScore = 0;
+      for (let d = 1; d <= RESYNC_MAX && e + d < n && this.bestLen === 0; d = d < 4 ? d + 1 : d * 2) {
+        this.tryCandidate(pi, n, e + d, pos + e + d - f.lastDist, e);
+      }
+      if (this.bestLen === 0) return nm;
+      nm = this.takeBest(f, pos, nm);
     }
     return nm;
   }
