@@ -146,6 +146,77 @@ describe('RE encoder and decoder', () => {
     expect(enc.encode(2, data, out)).to.be.below(20);
   });
 
+  it('delivers only right bytes under any order, loss and report pattern (property)', () => {
+    const base = textLike(21, 60_000);
+    fc.assert(
+      fc.property(
+        fc.constantFrom('acked' as const, 'flow' as const, 'off' as const),
+        fc.array(fc.record({ flow: fc.integer({ min: 1, max: 3 }), from: fc.nat(58_000), len: fc.integer({ min: 64, max: 1400 }) }), { minLength: 20, maxLength: 120 }),
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 120, maxLength: 120 }),
+        (gating, sends, dice) => {
+          const enc = new ReEncoder({ cacheBytes: 4 * MiB, gating });
+          const dec = new ReDecoder({ cacheBytes: 4 * MiB });
+          const wire: { flow: number; msg: Uint8Array; payload: Uint8Array; token: number }[] = [];
+          const out = new Uint8Array(2000);
+          for (const s of sends) {
+            const payload = base.subarray(s.from, Math.min(base.length, s.from + s.len));
+            const n = enc.encode(s.flow, payload, out);
+            if (n >= 0) wire.push({ flow: s.flow, msg: out.slice(0, n), payload, token: enc.lastToken });
+          }
+          // deliver in a shuffled order, dropping some; report some deliveries and losses
+          const order = wire.map((_, i) => i).sort((a, b) => (dice[a % dice.length] - dice[b % dice.length]) || a - b);
+          const got = new Uint8Array(2000);
+          const miss = new Uint8Array(32);
+          const resend = new Uint8Array(2000);
+          for (const i of order) {
+            const w = wire[i];
+            const d = dice[(i * 7) % dice.length];
+            if (d < 150) {
+              if (d < 75) enc.onLost(w.token);
+              continue;
+            }
+            let n = dec.decode(w.flow, w.msg, got);
+            if (n === DECODE_MISS) {
+              const r = enc.onMissRequest(miss.subarray(0, dec.writeMissRequest(miss)), resend);
+              if (r < 0) continue;
+              n = dec.decode(w.flow, resend.subarray(0, r), got);
+            }
+            expect(n).to.equal(w.payload.length);
+            expect(Buffer.compare(got.subarray(0, n), w.payload)).to.equal(0);
+            if (d % 3 !== 0) enc.onDelivered(w.token);
+          }
+        },
+      ),
+      { numRuns: 60, seed: 99 },
+    );
+  });
+
+  it('stays exact when the cache wraps many times', () => {
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB });
+    const dec = new ReDecoder({ cacheBytes: 4 * MiB });
+    const chunk = textLike(31, 1_500_000);
+    const rnd = new SeededRandom(5);
+    const out = new Uint8Array(2000);
+    const got = new Uint8Array(2000);
+    let sent = 0;
+    let saved = 0;
+    while (sent < 14 * MiB) {
+      // replay a random stretch of the same text: near repeats hit, far ones have been evicted
+      const from = rnd.int(chunk.length - 200_000);
+      for (let off = from; off < from + 200_000; off += 1300) {
+        const p = chunk.subarray(off, off + 1300);
+        const n = enc.encode(1 + (sent % 3), p, out);
+        expect(dec.decode(1 + (sent % 3), out.subarray(0, n), got)).to.equal(p.length);
+        expect(Buffer.compare(got.subarray(0, p.length), p)).to.equal(0);
+        enc.onDelivered(enc.lastToken);
+        sent += p.length;
+        saved += p.length - n;
+      }
+    }
+    expect(dec.misses).to.equal(0);
+    expect(saved).to.be.greaterThan(0);
+  });
+
   it('refuses to resend bytes it never sent as a packet', () => {
     const enc = new ReEncoder({ cacheBytes: 4 * MiB });
     const bogus = Uint8Array.from([0x13, 0, 0, 0, 0, 100]);
