@@ -1,21 +1,21 @@
 /**
  * RE encoder: one per session direction. See index.ts for the protocol and API.
  *
- * Per packet: continue the flow's chunker over the payload, look each boundary
- * fingerprint up, byte-compare every candidate and extend the match left and
- * right across chunk boundaries up to the packet's edges (or the previous
- * match), keep the longest, and emit literals plus one reference per match.
- * Then the payload enters the byte cache at the flow's next position and its
- * boundaries enter the index.
+ * Per packet: write the payload into the byte cache at the flow's next
+ * position, continue the flow's chunker over it, let the MatchFinder find
+ * stretches the decoder holds, emit literals plus one reference per match,
+ * and index the packet's chunk boundaries.
  *
  * Cache layout: positions are handed out in extents per flow, so one flow's
  * bytes stay contiguous even when many flows interleave; an extent never
  * straddles the end of the ring, so a contiguous range is one slice of it.
  */
-import { commonPrefix, commonSuffix } from './byte-compare';
 import { chunkParams, findBoundaries, type ChunkParams, type ChunkerState } from './gear-chunker';
 import { FingerprintIndex } from './fingerprint-index';
 import { HeldMap } from './held-map';
+import { LostRanges } from './lost-ranges';
+import { MatchFinder, type MatchFlow } from './match-finder';
+import { SentPackets } from './sent-packets';
 import {
   HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, OP_LIT, OP_REF, OP_SAME, VERSION,
   readPos32, unwrapPos, writeOp, writePos32, writeVarint, zigzag,
@@ -46,32 +46,17 @@ export interface ReEncoderOptions {
   prefault?: boolean;
 }
 
-/** A match shorter than this is not worth a reference (tag + dist ≈ 6 bytes). */
-const MIN_MATCH = 16;
 const MAX_PAYLOAD = 65535;
 const MIN_EXTENT = 4096;
 const MAX_EXTENT = 1 << 20;
-const TOKEN_RING = 1 << 16;
 const MAX_FLOWS = 8192;
-const CANDIDATES = 4;
-const LOST_RING = 64;
-/** Largest skip tried when a match's distance may resume after a changed stretch. */
-const RESYNC_MAX = 32;
-/** Bytes an acknowledged source may lose to an unacknowledged one and still be preferred. */
-const RISK_PENALTY = 64;
 
-interface FlowState extends ChunkerState {
+interface FlowState extends ChunkerState, MatchFlow {
   /** Next cache position of this flow and the end of its extent. */
   writePos: number;
   extEnd: number;
-  /** Start of the current extent, and the previous extent's written range. */
-  extStart: number;
-  prevStart: number;
-  prevEnd: number;
   /** Payload bytes cached for this flow so far (sizes its next extent). */
   bytes: number;
-  /** Distance of the flow's last reference (0: none): the first guess for the next match. */
-  lastDist: number;
 }
 
 export class ReEncoder {
@@ -81,7 +66,6 @@ export class ReEncoder {
   literalPackets = 0;
   bytesIn = 0;
   bytesOut = 0;
-  hits = 0;
   matchedBytes = 0;
   resends = 0;
   resendsRefused = 0;
@@ -95,35 +79,18 @@ export class ReEncoder {
   private readonly minPayload: number;
   private readonly params: ChunkParams;
   private readonly ring: Uint8Array;
-  private readonly view: DataView;
   private readonly held: HeldMap;
   private readonly index: FingerprintIndex;
+  private readonly lost = new LostRanges();
+  private readonly sent = new SentPackets();
+  private readonly matcher: MatchFinder;
   private readonly flows = new Map<number, FlowState>();
   /** Reserved end of the cache: no position at or above it was ever written. */
   private head = 0;
-  /** Gating 'flow': recent lost ranges, never referenced on trust. */
-  private readonly lostStart = new Float64Array(LOST_RING);
-  private readonly lostEnd = new Float64Array(LOST_RING);
-  private lostCount = 0;
   private at = 0;
-  private tokenCount = 0;
-  private readonly tokSerial = new Float64Array(TOKEN_RING);
-  private readonly tokPos = new Float64Array(TOKEN_RING);
-  private readonly tokLen = new Int32Array(TOKEN_RING);
   // per-packet scratch
   private readonly cuts = new Int32Array(4096);
   private readonly fps = new Int32Array(4096);
-  private readonly cands = new Float64Array(CANDIDATES);
-  private readonly mStart = new Int32Array(1024);
-  private readonly mEnd = new Int32Array(1024);
-  private readonly mSrc = new Float64Array(1024);
-  /** The flow and cache position of the packet being encoded. */
-  private cur: FlowState = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0 };
-  private curPos = 0;
-  private bestLen = 0;
-  private bestScore = 0;
-  private bestStart = 0;
-  private bestSrc = 0;
 
   constructor(opts: ReEncoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
@@ -135,11 +102,15 @@ export class ReEncoder {
     this.minPayload = Math.max(1, opts.minPayload ?? 64);
     this.params = chunkParams(this.anchor);
     this.ring = new Uint8Array(this.cacheBytes);
-    this.view = new DataView(this.ring.buffer);
     if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
     this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / this.params.normalSize)); // about one entry per chunk cached
-    this.tokSerial.fill(-1);
+    this.matcher = new MatchFinder(this.ring, this.held, this.index, this.lost);
+  }
+
+  /** Fingerprint hits that became references. */
+  get hits(): number {
+    return this.matcher.hits;
   }
 
   /** Bytes of memory held by the cache, possession map and index. */
@@ -167,9 +138,7 @@ export class ReEncoder {
     this.ring.set(payload, pi);
     const nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
     for (let k = 0; k < nb; k++) this.cuts[k] -= pi;
-    this.cur = flow;
-    this.curPos = pos;
-    const nm = this.findMatches(flow, n, pos, nb);
+    const nm = this.matcher.find(flow, pos, n, this.cuts, this.fps, nb, this.head, this.gating === 'flow');
     let len = nm > 0 ? this.writeOps(pi, n, pos, nm, out) : -1;
     if (len < 0) {
       out[0] = VERSION | KIND_LITERAL;
@@ -179,7 +148,7 @@ export class ReEncoder {
       this.literalPackets++;
     }
     this.store(flow, n, pos, nb);
-    this.lastToken = this.remember(pos, n);
+    this.lastToken = this.sent.add(pos, n);
     this.packets++;
     this.bytesIn += n;
     this.bytesOut += len;
@@ -193,26 +162,16 @@ export class ReEncoder {
    * itself.
    */
   onLost(token: number): void {
-    const slot = token & (TOKEN_RING - 1);
-    if (this.tokSerial[slot] !== token) return;
+    if (!this.sent.find(token)) return;
     this.lostPackets++;
-    this.rememberLost(this.tokPos[slot], this.tokLen[slot]);
-  }
-
-  /** Keeps [pos, pos+len) out of gating-'flow' optimism (a short ring of recent losses). */
-  private rememberLost(pos: number, len: number): void {
-    const i = this.lostCount++ & (LOST_RING - 1);
-    this.lostStart[i] = pos;
-    this.lostEnd[i] = pos + len;
+    this.lost.add(this.sent.pos, this.sent.len);
   }
 
   /** The packet with this token reached the decoder: its bytes may now be referenced. */
   onDelivered(token: number): void {
-    const slot = token & (TOKEN_RING - 1);
-    if (this.tokSerial[slot] !== token) return;
-    const pos = this.tokPos[slot];
-    if (pos < this.head - this.cacheBytes) return; // already overwritten
-    if (this.gating !== 'off') this.held.mark(pos, this.tokLen[slot]);
+    if (this.gating === 'off' || !this.sent.find(token)) return;
+    if (this.sent.pos < this.head - this.cacheBytes) return; // already overwritten
+    this.held.mark(this.sent.pos, this.sent.len);
   }
 
   /**
@@ -231,15 +190,15 @@ export class ReEncoder {
       const src = unwrapPos(readPos32(msg, this.at), this.head);
       this.at += 4;
       const srcLen = this.varint(msg);
-      if (srcLen > 0 && srcLen <= MAX_PAYLOAD) this.rememberLost(src, srcLen);
+      if (srcLen > 0 && srcLen <= MAX_PAYLOAD) this.lost.add(src, srcLen);
     }
     if (len <= 0 || len > MAX_PAYLOAD || out.length < len + HEADER_BYTES) return this.refuse();
-    if (pos < this.head - this.cacheBytes || !this.sentExactly(pos, len)) return this.refuse();
+    if (pos < this.head - this.cacheBytes || !this.sent.sentExactly(pos, len)) return this.refuse();
     out[0] = VERSION | KIND_RESEND;
     writePos32(out, 1, pos);
     const ri = pos % this.cacheBytes;
     out.set(this.ring.subarray(ri, ri + len), HEADER_BYTES);
-    this.lastToken = this.remember(pos, len);
+    this.lastToken = this.sent.add(pos, len);
     this.resends++;
     return len + HEADER_BYTES;
   }
@@ -260,25 +219,6 @@ export class ReEncoder {
   private refuse(): number {
     this.resendsRefused++;
     return -1;
-  }
-
-  /** True when a packet of exactly [pos, pos+len) is among the recent tokens. */
-  private sentExactly(pos: number, len: number): boolean {
-    const oldest = Math.max(1, this.tokenCount - TOKEN_RING + 1);
-    for (let t = this.tokenCount; t >= oldest; t--) {
-      const s = t & (TOKEN_RING - 1);
-      if (this.tokPos[s] === pos && this.tokLen[s] === len) return true;
-    }
-    return false;
-  }
-
-  private remember(pos: number, len: number): number {
-    const t = ++this.tokenCount;
-    const s = t & (TOKEN_RING - 1);
-    this.tokSerial[s] = t;
-    this.tokPos[s] = pos;
-    this.tokLen[s] = len;
-    return t;
   }
 
   private flow(key: number): FlowState {
@@ -315,124 +255,6 @@ export class ReEncoder {
     return pos;
   }
 
-  /**
-   * Finds non-overlapping matches in payload order; returns their count (in
-   * mStart/mEnd/mSrc). The flow's last reference distance is tried first at
-   * the packet's start and at every boundary: a shifted copy of old data keeps
-   * one distance, so most packets match without an index lookup.
-   */
-  private findMatches(f: FlowState, n: number, pos: number, nb: number): number {
-    const pi = pos % this.cacheBytes; // the payload is already in the cache there
-    let litStart = 0;
-    let nm = 0;
-    if (f.lastDist !== 0) {
-      this.bestLen = 0;
-      this.bestScore = 0;
-      this.tryCandidate(pi, n, 0, pos - f.lastDist, 0);
-      if (this.bestLen > 0) {
-        nm = this.resync(f, pi, n, pos, this.takeBest(f, pos, 0));
-        litStart = this.mEnd[nm - 1];
-      }
-    }
-    for (let k = 0; k < nb && litStart < n && nm < this.mStart.length; k++) {
-      const b = this.cuts[k];
-      if (b < litStart) continue;
-      this.bestLen = 0;
-      this.bestScore = 0;
-      if (f.lastDist !== 0) this.tryCandidate(pi, n, b, pos + b - f.lastDist, litStart);
-      if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
-        const nc = this.index.lookup(this.fps[k], this.head, this.cands);
-        for (let c = 0; c < nc; c++) {
-          if (this.tryCandidate(pi, n, b, this.cands[c], litStart)) break;
-        }
-      }
-      if (this.bestLen > 0) {
-        nm = this.resync(f, pi, n, pos, this.takeBest(f, pos, nm));
-        litStart = this.mEnd[nm - 1];
-      }
-    }
-    return nm;
-  }
-
-  /**
-   * After a match that stopped short of the packet's end, the same distance
-   * often resumes a few bytes on (a changed digit or word of equal length):
-   * try it at growing skips before waiting for the next chunk boundary.
-   */
-  private resync(f: FlowState, pi: number, n: number, pos: number, nm: number): number {
-    while (nm < this.mStart.length) {
-      const e = this.mEnd[nm - 1];
-      this.bestLen = 0;
-      this.bestScore = 0;
-      for (let d = 1; d <= RESYNC_MAX && e + d < n && this.bestLen === 0; d = d < 4 ? d + 1 : d * 2) {
-        this.tryCandidate(pi, n, e + d, pos + e + d - f.lastDist, e);
-      }
-      if (this.bestLen === 0) return nm;
-      nm = this.takeBest(f, pos, nm);
-    }
-    return nm;
-  }
-
-  private takeBest(f: FlowState, pos: number, nm: number): number {
-    this.mStart[nm] = this.bestStart;
-    this.mEnd[nm] = this.bestStart + this.bestLen;
-    this.mSrc[nm] = this.bestSrc;
-    f.lastDist = pos + this.bestStart - this.bestSrc;
-    this.hits++;
-    return nm + 1;
-  }
-
-  /**
-   * Byte-compares payload around index b with the cache around position cpos,
-   * extending left to litStart and right to the packet's end, clipped to what
-   * the decoder holds; keeps it in best* when longer. True when nothing can
-   * beat it.
-   */
-  private tryCandidate(pi: number, n: number, b: number, cpos: number, litStart: number): boolean {
-    const lowest = this.head - this.cacheBytes;
-    if (cpos < lowest || cpos > this.head) return false;
-    const ci = cpos % this.cacheBytes;
-    const left = commonSuffix(this.ring, this.view, pi + b, ci, Math.min(b - litStart, ci - Math.max(0, ci - (cpos - lowest))));
-    const right = commonPrefix(this.ring, this.view, pi + b, ci, Math.min(n - b, Math.min(this.cacheBytes, ci + (this.head - cpos)) - ci));
-    const i = b - left;
-    const i2 = b + right;
-    if (i2 - i <= this.bestScore || i2 - i < MIN_MATCH) return false;
-    // keep only bytes the decoder is known to hold (or, gating 'flow', this flow sent before)
-    let lo = this.held.runLeft(cpos, cpos - (b - i));
-    let hi = this.held.runRight(cpos, cpos + (i2 - b));
-    let risky = false;
-    if (this.gating === 'flow') {
-      const f = this.cur;
-      const own = cpos >= f.extStart && cpos <= this.curPos ? 1 : cpos >= f.prevStart && cpos <= f.prevEnd ? 2 : 0;
-      if (own !== 0) {
-        let olo = Math.max(cpos - (b - i), own === 1 ? f.extStart : f.prevStart);
-        let ohi = Math.min(cpos + (i2 - b), own === 1 ? this.curPos : f.prevEnd);
-        for (let k = 0; k < LOST_RING && k < this.lostCount; k++) {
-          const ls = this.lostStart[k];
-          const le = this.lostEnd[k];
-          if (le <= olo || ls >= ohi) continue;
-          if (ls <= cpos && cpos < le) ohi = olo; // the anchor itself was lost
-          else if (le <= cpos) olo = le;
-          else ohi = ls;
-        }
-        if (ohi - olo - RISK_PENALTY > hi - lo) {
-          lo = olo;
-          hi = ohi;
-          risky = true;
-        }
-      }
-    }
-    const len = hi - lo;
-    // an unacknowledged source must be clearly longer to win: its loss costs a resend
-    const score = risky ? len - RISK_PENALTY : len;
-    if (score <= this.bestScore || len < MIN_MATCH) return false;
-    this.bestLen = len;
-    this.bestScore = score;
-    this.bestStart = b - (cpos - lo);
-    this.bestSrc = lo;
-    return !risky && this.bestStart === litStart && len === n - litStart;
-  }
-
   /** Writes a PACKET message; returns its length, or -1 when it would not beat a LITERAL one. */
   private writeOps(pi: number, n: number, pos: number, nm: number, out: Uint8Array): number {
     const limit = n + HEADER_BYTES;
@@ -443,8 +265,8 @@ export class ReEncoder {
     let prevDist = NaN;
     let matched = 0;
     for (let m = 0; m < nm; m++) {
-      const s = this.mStart[m];
-      const e = this.mEnd[m];
+      const s = this.matcher.starts[m];
+      const e = this.matcher.ends[m];
       if (s > o) {
         if (at + 4 + (s - o) > limit) return -1;
         at = writeOp(out, at, OP_LIT, s - o);
@@ -452,7 +274,7 @@ export class ReEncoder {
         at += s - o;
       }
       if (at + 12 > limit) return -1;
-      const dist = pos + s - this.mSrc[m];
+      const dist = pos + s - this.matcher.sources[m];
       if (dist === prevDist) at = writeOp(out, at, OP_SAME, e - s);
       else {
         at = writeOp(out, at, OP_REF, e - s);

@@ -1,0 +1,180 @@
+/**
+ * Finds, for one packet already written into the cache, the stretches that
+ * equal bytes the decoder holds: each chunk-boundary fingerprint is looked up,
+ * every candidate byte-compared and extended left and right across chunk
+ * boundaries up to the packet's edges (or the previous match), and the
+ * longest kept. The flow's last distance is tried first (at the packet start,
+ * at each boundary, and a few bytes past a mismatch): a shifted copy of old
+ * data keeps one distance, so most packets of a repeated transfer match
+ * without an index lookup.
+ */
+import { commonPrefix, commonSuffix } from './byte-compare';
+import type { FingerprintIndex } from './fingerprint-index';
+import type { HeldMap } from './held-map';
+import type { LostRanges } from './lost-ranges';
+
+/** A match shorter than this is not worth a reference (tag + dist ≈ 6 bytes). */
+const MIN_MATCH = 16;
+const CANDIDATES = 4;
+/** Largest skip tried when a match's distance may resume after a changed stretch. */
+const RESYNC_MAX = 32;
+/** Bytes an acknowledged source may lose to an unacknowledged one and still be preferred. */
+const RISK_PENALTY = 64;
+const MAX_MATCHES = 1024;
+
+/** What the finder needs to know about the flow of the packet. */
+export interface MatchFlow {
+  /** Distance of the flow's last reference (0: none); updated by find(). */
+  lastDist: number;
+  /** The flow's own extents: current from extStart, previous [prevStart, prevEnd). */
+  extStart: number;
+  prevStart: number;
+  prevEnd: number;
+}
+
+export class MatchFinder {
+  /** Matches found by the last find(): payload offsets [start, end) and cache source positions. */
+  readonly starts = new Int32Array(MAX_MATCHES);
+  readonly ends = new Int32Array(MAX_MATCHES);
+  readonly sources = new Float64Array(MAX_MATCHES);
+  hits = 0;
+
+  private readonly cands = new Float64Array(CANDIDATES);
+  private readonly view: DataView;
+  // the packet being matched
+  private f: MatchFlow = { lastDist: 0, extStart: 0, prevStart: 0, prevEnd: 0 };
+  private pos = 0;
+  private pi = 0;
+  private n = 0;
+  private head = 0;
+  private trustOwn = false;
+  // the best candidate so far
+  private bestLen = 0;
+  private bestScore = 0;
+  private bestStart = 0;
+  private bestSrc = 0;
+
+  constructor(
+    private readonly ring: Uint8Array,
+    private readonly held: HeldMap,
+    private readonly index: FingerprintIndex,
+    private readonly lost: LostRanges,
+  ) {
+    this.view = new DataView(ring.buffer, ring.byteOffset, ring.byteLength);
+  }
+
+  /**
+   * Matches the n payload bytes at cache position pos (ring offset pos % size)
+   * whose chunk boundaries are cuts[0, nb) with fingerprints fps; head is the
+   * cache's end; trustOwn allows the flow's own unacknowledged bytes (gating
+   * 'flow'). Returns the number of matches, in payload order.
+   */
+  find(f: MatchFlow, pos: number, n: number, cuts: Int32Array, fps: Int32Array, nb: number, head: number, trustOwn: boolean): number {
+    this.f = f;
+    this.pos = pos;
+    this.pi = pos % this.ring.length;
+    this.n = n;
+    this.head = head;
+    this.trustOwn = trustOwn;
+    let litStart = 0;
+    let nm = 0;
+    if (f.lastDist !== 0) {
+      this.reset();
+      this.tryCandidate(0, pos - f.lastDist, 0);
+      if (this.bestLen > 0) {
+        nm = this.resync(this.take(0));
+        litStart = this.ends[nm - 1];
+      }
+    }
+    for (let k = 0; k < nb && litStart < n && nm < MAX_MATCHES; k++) {
+      const b = cuts[k];
+      if (b < litStart) continue;
+      this.reset();
+      if (f.lastDist !== 0) this.tryCandidate(b, pos + b - f.lastDist, litStart);
+      if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
+        const nc = this.index.lookup(fps[k], head, this.cands);
+        for (let c = 0; c < nc; c++) {
+          if (this.tryCandidate(b, this.cands[c], litStart)) break;
+        }
+      }
+      if (this.bestLen > 0) {
+        nm = this.resync(this.take(nm));
+        litStart = this.ends[nm - 1];
+      }
+    }
+    return nm;
+  }
+
+  private reset(): void {
+    this.bestLen = 0;
+    this.bestScore = 0;
+  }
+
+  /**
+   * After a match that stopped short of the packet's end, the same distance
+   * often resumes a few bytes on (a changed digit or word of equal length):
+   * try it at growing skips before waiting for the next chunk boundary.
+   */
+  private resync(nm: number): number {
+    while (nm < MAX_MATCHES) {
+      const e = this.ends[nm - 1];
+      this.reset();
+      for (let d = 1; d <= RESYNC_MAX && e + d < this.n && this.bestLen === 0; d = d < 4 ? d + 1 : d * 2) {
+        this.tryCandidate(e + d, this.pos + e + d - this.f.lastDist, e);
+      }
+      if (this.bestLen === 0) return nm;
+      nm = this.take(nm);
+    }
+    return nm;
+  }
+
+  private take(nm: number): number {
+    this.starts[nm] = this.bestStart;
+    this.ends[nm] = this.bestStart + this.bestLen;
+    this.sources[nm] = this.bestSrc;
+    this.f.lastDist = this.pos + this.bestStart - this.bestSrc;
+    this.hits++;
+    return nm + 1;
+  }
+
+  /**
+   * Compares the payload around offset b with the cache around position cpos,
+   * extending left to litStart and right to the packet's end, clipped to what
+   * the decoder holds; keeps it when it beats the best. True when nothing can.
+   */
+  private tryCandidate(b: number, cpos: number, litStart: number): boolean {
+    const size = this.ring.length;
+    const lowest = this.head - size;
+    if (cpos < lowest || cpos > this.head) return false;
+    const ci = cpos % size;
+    const at = this.pi + b;
+    const left = commonSuffix(this.ring, this.view, at, ci, Math.min(b - litStart, Math.min(ci, cpos - lowest)));
+    const right = commonPrefix(this.ring, this.view, at, ci, Math.min(this.n - b, size - ci, this.head - cpos));
+    if (left + right <= this.bestScore || left + right < MIN_MATCH) return false;
+    // keep only bytes the decoder is known to hold (or, trusting the flow, it sent itself)
+    let lo = this.held.runLeft(cpos, cpos - left);
+    let hi = this.held.runRight(cpos, cpos + right);
+    let risky = false;
+    if (this.trustOwn) {
+      const f = this.f;
+      const cur = cpos >= f.extStart && cpos <= this.pos;
+      if (cur || (cpos >= f.prevStart && cpos <= f.prevEnd)) {
+        this.lost.clip(cpos, Math.max(cpos - left, cur ? f.extStart : f.prevStart), Math.min(cpos + right, cur ? this.pos : f.prevEnd));
+        if (this.lost.hi - this.lost.lo - RISK_PENALTY > hi - lo) {
+          lo = this.lost.lo;
+          hi = this.lost.hi;
+          risky = true;
+        }
+      }
+    }
+    const len = hi - lo;
+    // an unacknowledged source must be clearly longer to win: its loss costs a resend
+    const score = risky ? len - RISK_PENALTY : len;
+    if (score <= this.bestScore || len < MIN_MATCH) return false;
+    this.bestLen = len;
+    this.bestScore = score;
+    this.bestStart = b - (cpos - lo);
+    this.bestSrc = lo;
+    return !risky && this.bestStart === litStart && len === this.n - litStart;
+  }
+}
