@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Bench, BenchResult } from './harness';
-import { simulateTransfer } from '../../src/core/re';
+import { simulateTransfer, type ReGating } from '../../src/core/re';
 
 const CORPUS = process.env.BRAID_CORPUS ?? path.join(os.homedir(), '.cache', 'braid-corpus');
 
@@ -51,15 +51,18 @@ export const bench: Bench = {
     }
     const out: BenchResult[] = [];
     const read = (kind: string, base: string): Uint8Array => fs.readFileSync(path.join(CORPUS, kind, `${base}.${kind}`));
-    const ratio = (scenario: string, a: Uint8Array, b: Uint8Array, anchor: number, shift: number, flows: number): void => {
-      const r = simulateTransfer(a, b, { anchor, shift, flows, cacheBytes: 128 << 20, seed: 1 });
+    const ratio = (
+      scenario: string, a: Uint8Array, b: Uint8Array, anchor: number, shift: number, flows: number, gating: ReGating = 'acked',
+    ): void => {
+      const r = simulateTransfer(a, b, { anchor, shift, flows, gating, cacheBytes: 128 << 20, seed: 1 });
       if (!r.verified) throw new Error(`re: ${scenario} decoded wrong bytes`);
-      out.push({ name: 're_wire_ratio', value: r.ratio_new, unit: 'ratio', params: { scenario, anchor, shift, flows } });
+      out.push({ name: 're_wire_ratio', value: r.ratio_new, unit: 'ratio', params: { scenario, anchor, shift, flows, gating } });
     };
     for (const s of scenarios()) {
       const a = read('tar', s.old);
       const b = read('tar', s.neu);
       ratio(s.name, a, b, 128, 0, 1);
+      ratio(s.name, a, b, 128, 0, 1, 'flow');
       if (s.name.startsWith('vue')) {
         ratio(s.name, a, b, 256, 0, 1);
         ratio(s.name, a, b, 512, 0, 1);
