@@ -18,13 +18,15 @@
  * - the decoder tracks, byte-exactly, which positions it holds (HeldMap); a
  *   reference to anything else is a miss (DECODE_MISS), never garbage;
  * - the encoder references only bytes of packets reported delivered
- *   (ack-gating, onDelivered) and byte-compares on every fingerprint hit;
+ *   (gating 'acked', the default: onDelivered) and byte-compares on every
+ *   fingerprint hit; gating 'flow' also trusts a flow's own earlier bytes
+ *   (the tunnel delivers a flow in order), except ranges reported lost;
  * - a miss is recovered: the decoder's MISS message makes the encoder resend
  *   the packet's bytes (RESEND), which decode like any message.
  *
  * API (all calls synchronous, no allocation per packet):
  * ```ts
- * const enc = new ReEncoder({ cacheBytes: 64 << 20, anchor: 128 });   // ackGating: true
+ * const enc = new ReEncoder({ cacheBytes: 64 << 20, anchor: 128 });   // gating: 'acked'
  * const dec = new ReDecoder({ cacheBytes: 64 << 20 });                // same cacheBytes
  *
  * // sender, per TCP payload of a flow (out: payload.length + 5 bytes or more)
@@ -41,10 +43,14 @@
  *
  * // sender, on a MISS message from the peer
  * const r = enc.onMissRequest(missMsg, out);     // r ≥ 0: send out[0, r) as an RE-flagged payload
- *                                                // of that flow (dec.decode delivers it; the
- *                                                // receiver delivers the bytes the missed packet
- *                                                // should have had); r < 0: gone, inner TCP retransmits
+ *                                                // of that flow; decode() returns the bytes the
+ *                                                // missed packet carried (the receiver keeps that
+ *                                                // packet's headers until then, or drops it: the
+ *                                                // inner TCP retransmits); r < 0: gone
  * ```
+ * With gating 'acked' a miss needs a decoder that lost state, so dropping
+ * missed packets is enough at first; gating 'flow' saves more (docs/re.md)
+ * but needs onLost and the MISS/RESEND path.
  * Raw payloads (encode returned -1) do not enter either cache. Counters are
  * plain fields: encoder packets, rawPackets, literalPackets, bytesIn,
  * bytesOut, hits, matchedBytes, resends, resendsRefused, lostPackets, memoryBytes; decoder
@@ -54,4 +60,4 @@
 export { ReEncoder, type ReEncoderOptions, type ReGating } from './encoder';
 export { ReDecoder, DECODE_MISS, DECODE_MALFORMED, type ReDecoderOptions } from './decoder';
 export { maxEncodedLength } from './re-format';
-export { simulateTransfer, type TransferSimOptions, type TransferSimResult } from './transfer-sim';
+export { measureThroughput, simulateTransfer, type TransferSimOptions, type TransferSimResult } from './transfer-sim';
