@@ -25,14 +25,17 @@ export const command: Command = {
     const shift = optNumber(args, 'shift', 0);
     if (!Number.isInteger(shift) || shift < 0 || shift > 1 << 20) throw new UsageError('--shift must be a byte count from 0 to 1048576');
     const cacheMb = optNumber(args, 'cache-mb', 128);
-    const result = simulateTransfer(readInput(oldPath), readInput(newPath), {
+    const gating = gatingOption(optString(args, 'gating') ?? 'acked');
+    const oldData = readInput(oldPath);
+    const newData = readInput(newPath);
+    const result = simulateTransfer(oldData, newData, {
       anchor: optNumber(args, 'anchor', 128),
       shift,
       flows,
       loss,
       seed: optNumber(args, 'seed', 1),
       cacheBytes: cacheMb * (1 << 20),
-      gating: gatingOption(optString(args, 'gating') ?? 'acked'),
+      gating,
       ackLagBytes: optNumber(args, 'ack-lag', 1 << 20),
       clock: () => process.cpuUsage().user / 1000, // CPU time: speed on one core, whatever else runs
     });
