@@ -55,6 +55,10 @@ export class ModelSender {
   readonly sentOn = new Map<number, number>();
   /** Set when a datagram was sent on a path that was not up or suspect: a scheduler bug. */
   sentOnDownPath = 0;
+  /** Data sent on a suspect path while another path was up. */
+  sentOnSuspectWhileUp = 0;
+  /** Data sent on a path before its pacer or window allowed it. */
+  capacityViolations = 0;
   reinjectedPackets = 0;
   readonly events: { kind: string; pathId: number; at: number; count: number }[] = [];
 
@@ -167,6 +171,8 @@ export class ModelSender {
   private transmit(now: number, pathId: number, q: Queued, redundant: boolean): void {
     const path = this.paths.get(pathId)!;
     if (!path.usable && !path.suspect) this.sentOnDownPath++;
+    if (path.suspect && this.paths.paths.some((p) => p.usable)) this.sentOnSuspectWhileUp++;
+    if (path.sendableAt(q.size) > now + 1e-9) this.capacityViolations++;
     const prevSeq = path.prevSeq;
     const reinjected = (q.flags & DataFlags.REINJECTED) !== 0;
     const pathSeq = this.paths.onDataSent(now, pathId, q.seq, q.size, reinjected);

@@ -58,6 +58,7 @@ export class PathState implements PathView {
   reinjectedPackets = 0;
   // BBR delivery-rate sampling state
   private deliveredTime = 0;
+  private lastSendTime = -Infinity;
   private firstSentTime = 0;
   private ackedHighest = 0;
   private ackedPackets = 0;
@@ -118,14 +119,17 @@ export class PathState implements PathView {
   // ---- sending ----
   /** Records a data datagram of `size` wire bytes carrying global `seq`; returns its pathSeq. */
   onDataSent(now: number, seq: number, size: number, reinjected: boolean): number {
-    const appLimited = this.rate.wasIdle(now);
+    // sent slower than the pacer allows (the scheduler preferred other paths, or
+    // there was nothing to send): rate samples then say little about capacity
+    const appLimited = this.rate.wasIdle(now) || now - this.lastSendTime > (1.25 * size) / this.rate.pacingRate;
+    this.lastSendTime = now;
     if (this.ledger.count === 0) {
       // after an idle period, rate samples start from here, not from the last ack long ago
       this.firstSentTime = now;
       this.deliveredTime = now;
     }
     const ps = this.ledger.push(seq, size, now, this.deliveredBytes, this.deliveredTime, this.firstSentTime, appLimited);
-    this.rate.onSend(now, size);
+    this.rate.onSend(now, size, appLimited);
     this.liveness.onSent(now);
     this.prevSeq = seq;
     this.sentPackets++;
@@ -166,7 +170,7 @@ export class PathState implements PathView {
     const rtt = now - probeSentAt - holdMs;
     if (this.liveness.status === PathStatus.Up || this.liveness.status === PathStatus.Suspect || this.liveness.status === PathStatus.Probing) {
       this.rtt.onSample(now, rtt);
-      this.rate.onRttSample(rtt);
+      this.rate.onRttSample(now, rtt, this.rtt.min);
     }
     return this.liveness.onProbeReply(now, probeSentAt);
   }
@@ -181,7 +185,7 @@ export class PathState implements PathView {
       // echo plus the ack delay measured when this ack left give this path's round trip
       const rtt = now - s.echoSendTimeUs / 1000 - s.ackDelayUs / 1000;
       this.rtt.onSample(now, rtt);
-      this.rate.onRttSample(rtt);
+      this.rate.onRttSample(now, rtt, this.rtt.min);
     }
     if (s.packets < this.ackedPackets || s.highestPathSeq < this.ackedHighest) return Transition.None; // stale
     const newHighest = s.highestPathSeq > this.ackedHighest;
@@ -214,12 +218,14 @@ export class PathState implements PathView {
       const sendElapsed = this.ledger.sendTimeAt(ps) - this.ledger.firstSentTimeAt(ps);
       const ackElapsed = now - this.ledger.deliveredTimeAt(ps);
       const interval = Math.max(sendElapsed, ackElapsed);
-      const rate = interval > 0 ? (this.deliveredBytes - this.ledger.deliveredAt(ps)) / interval : NaN;
+      const bytes = this.deliveredBytes - this.ledger.deliveredAt(ps);
+      const rate = interval > 0 ? bytes / interval : NaN;
+      const ackRate = ackElapsed > 0 ? bytes / ackElapsed : NaN;
       this.firstSentTime = this.ledger.sendTimeAt(ps);
       const sentDelivered = this.ledger.deliveredAt(ps);
       const appLimited = this.ledger.isAppLimited(ps);
       this.ledger.popThrough(ps);
-      this.rate.onAck(now, sentDelivered, this.deliveredBytes, rate, appLimited, this.rtt.min,
+      this.rate.onAck(now, sentDelivered, this.deliveredBytes, rate, ackRate, appLimited, this.rtt.min,
         Math.max(0, lost), resolved, this.ledger.inflightBytes);
     } else {
       this.ledger.popThrough(ps);

@@ -8,11 +8,13 @@ import { WindowedFilter } from './windowed-filter';
  * bandwidth-delay products caps what is in flight.
  *
  * On top of BBR's model sits a delay and loss guard, because a tunnel must not
- * fill an LTE modem's deep buffer: when the smallest RTT seen over a whole
- * round trip stays more than `queueTargetMs` above the path's minimum RTT (a
- * standing queue), or more than 10 % of a round's packets were lost, the
- * bandwidth estimate is reset to what was just delivered and the path drains.
- * A path is therefore never fed faster than it delivers.
+ * fill an LTE modem's deep buffer: when every RTT sample for half a min RTT
+ * (at least 10 ms) stays more than `queueTargetMs` above the path's minimum
+ * RTT (a standing queue), or more than 10 % of a round's packets were lost,
+ * the bandwidth estimate drops to the best rate delivered in the last min RTT
+ * and the path drains until no more than one bandwidth-delay product is in
+ * flight. A path is therefore never fed faster than it delivers, and a
+ * capacity drop costs one queue's worth of delay, not a buffer's worth.
  *
  * Rates are bytes per millisecond inside (1 B/ms = 8 kbit/s), times are ms.
  */
@@ -61,8 +63,14 @@ export class RateControl {
   private nextRoundDelivered = 0;
   private fullBw = 0;
   private fullBwRounds = 0;
-  private roundMinRtt = Infinity;
-  private roundMaxRate = 0;
+  /** Best ack rate of the last min RTT: what the bottleneck delivers now, once a queue stands. */
+  private readonly recentRate = new WindowedFilter(50, true);
+  private lastRateAt = -Infinity;
+  /** Start of the current run of RTT samples above the queue target; NaN if none. */
+  private aboveSince = NaN;
+  private lastMinRtt: number;
+  /** The last datagram went slower than the pacer allowed: a queue now is not of this path's making. */
+  private appLimited = false;
   private roundLost = 0;
   private roundResolved = 0;
   /** Earliest time the pacer lets the next datagram go. */
@@ -77,6 +85,7 @@ export class RateControl {
     this.fixedQueueTarget = opts.queueTargetMs ?? NaN;
     this.burstMs = opts.burstMs ?? 2;
     this.initialRate = Math.min(this.maxRate, (opts.initialRateBytesPerSec ?? (10 * this.mtu * 1000) / initialRttMs) / 1000);
+    this.lastMinRtt = initialRttMs;
   }
 
   /** Estimated bottleneck bandwidth, B/ms. */
@@ -95,7 +104,8 @@ export class RateControl {
 
   /** Congestion window in bytes, for the given min RTT. */
   cwnd(minRtt: number): number {
-    const gain = this.mode === Mode.ProbeBw ? CWND_GAIN : STARTUP_GAIN;
+    // draining: at most one BDP in flight, or a window-limited path would never drain
+    const gain = this.mode === Mode.Drain ? 1 : CWND_GAIN;
     const bw = this.bandwidth;
     return Math.max(4 * this.mtu, gain * bw * minRtt + bw * this.maxAckDelayMs + 2 * this.mtu);
   }
@@ -106,7 +116,8 @@ export class RateControl {
   }
 
   /** Advances the pacer by one datagram of `size` bytes sent at `now`. */
-  onSend(now: number, size: number): void {
+  onSend(now: number, size: number, appLimited = false): void {
+    this.appLimited = appLimited;
     const start = Math.max(this.nextSendTime, now - this.burstMs);
     this.nextSendTime = start + size / this.pacingRate;
   }
@@ -121,8 +132,9 @@ export class RateControl {
    * @param sentDelivered delivered count stored with the newest resolved datagram (marks round trips)
    * @param delivered bytes delivered on the path so far
    * @param rate delivery-rate sample in B/ms, NaN if none
+   * @param ackRate the same bytes over the ack interval alone: while a queue stands, the bottleneck's rate
    */
-  onAck(now: number, sentDelivered: number, delivered: number, rate: number, appLimited: boolean,
+  onAck(now: number, sentDelivered: number, delivered: number, rate: number, ackRate: number, appLimited: boolean,
     minRtt: number, lost: number, resolved: number, inflight: number): void {
     let roundStart = false;
     if (sentDelivered >= this.nextRoundDelivered) {
@@ -130,9 +142,14 @@ export class RateControl {
       this.round++;
       roundStart = true;
     }
+    this.lastMinRtt = minRtt;
     if (rate > 0 && Number.isFinite(rate)) {
       if (!appLimited || this.bwFilter.empty || rate >= this.bwFilter.value) this.bwFilter.update(this.round, rate);
-      if (rate > this.roundMaxRate) this.roundMaxRate = rate;
+    }
+    if (ackRate > 0 && Number.isFinite(ackRate)) {
+      this.recentRate.window = Math.max(20, minRtt);
+      this.recentRate.update(now, ackRate);
+      this.lastRateAt = now;
     }
     this.roundLost += lost;
     this.roundResolved += resolved;
@@ -140,9 +157,27 @@ export class RateControl {
     this.advanceMode(now, minRtt, inflight);
   }
 
-  /** Every RTT sample of the path (acks and probes), for the standing-queue check. */
-  onRttSample(rttMs: number): void {
-    if (rttMs >= 0 && rttMs < this.roundMinRtt) this.roundMinRtt = rttMs;
+  /**
+   * Every RTT sample of the path (acks and probes): the standing-queue guard.
+   * While draining, a queue that outlives a whole RTT means the estimate is
+   * still too high: cut again from the rates delivered meanwhile.
+   */
+  onRttSample(now: number, rttMs: number, minRtt: number): void {
+    if (!(rttMs >= 0)) return;
+    if (rttMs <= minRtt + this.queueTarget(minRtt) || (this.appLimited && this.mode !== Mode.Drain)) {
+      this.aboveSince = NaN;
+      if (this.mode === Mode.Drain) this.enterCycle(now, 2); // queue gone
+      return;
+    }
+    if (Number.isNaN(this.aboveSince)) {
+      this.aboveSince = now;
+      return;
+    }
+    const hold = this.mode === Mode.Drain ? Math.max(rttMs, 2 * minRtt) : Math.max(10, minRtt / 2);
+    if (now - this.aboveSince >= hold) {
+      this.aboveSince = now;
+      this.congested(now, minRtt);
+    }
   }
 
   /** The path came back after an outage: probe its rate afresh from a quarter of the old estimate. */
@@ -157,14 +192,9 @@ export class RateControl {
   }
 
   private endRound(now: number, minRtt: number): void {
-    const queued = this.roundMinRtt - minRtt;
     const lossy = this.roundResolved >= 8 && this.roundLost > LOSS_THRESHOLD * this.roundResolved;
-    const congested = (queued > this.queueTarget(minRtt) && Number.isFinite(this.roundMinRtt)) || lossy;
-    if (congested && this.roundMaxRate > 0) {
-      this.congestionEvents++;
-      this.bwFilter.reset(this.round, Math.min(this.bandwidth, this.roundMaxRate));
-      if (this.mode === Mode.ProbeBw) this.enterCycle(now, 1);
-      else this.mode = Mode.Drain;
+    if (lossy && this.mode !== Mode.Drain) {
+      this.congested(now, minRtt);
     } else if (this.mode === Mode.Startup) {
       const bw = this.bandwidth;
       if (bw >= this.fullBw * 1.25) {
@@ -174,10 +204,17 @@ export class RateControl {
         this.mode = Mode.Drain;
       }
     }
-    this.roundMinRtt = Infinity;
-    this.roundMaxRate = 0;
     this.roundLost = 0;
     this.roundResolved = 0;
+  }
+
+  /** A standing queue or heavy loss: believe what was delivered lately, and drain. */
+  private congested(now: number, minRtt: number): void {
+    this.congestionEvents++;
+    const recent = this.recentRate.empty || now - this.lastRateAt > Math.max(20, minRtt) ? NaN : this.recentRate.value;
+    if (recent > 0) this.bwFilter.reset(this.round, Math.min(this.bandwidth, recent));
+    this.mode = Mode.Drain;
+    this.pacingGain = DRAIN_GAIN;
   }
 
   private advanceMode(now: number, minRtt: number, inflight: number): void {

@@ -51,7 +51,8 @@ export class ReceiveTracker {
   pollAckPath(now: number): number {
     for (let i = 0; i < this.rx.length; i++) {
       const r = this.rx[i];
-      if (r.unacked >= this.ackEvery || (r.unacked > 0 && now - r.firstUnackedAt >= this.maxAckDelayMs)) return r.pathId;
+      // same expression as nextAckTime, so a timer set for that time always finds the ack due
+      if (r.unacked >= this.ackEvery || (r.unacked > 0 && now >= r.firstUnackedAt + this.maxAckDelayMs)) return r.pathId;
     }
     return -1;
   }

@@ -15,7 +15,8 @@ export class WindowedFilter {
 
   /** `max` keeps the largest sample in the window, otherwise the smallest. */
   constructor(
-    private readonly window: number,
+    /** Window length; may be changed as the caller's notion of "recent" changes. */
+    public window: number,
     private readonly max: boolean,
   ) {}
 

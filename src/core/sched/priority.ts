@@ -10,7 +10,8 @@ import { anyUsable, type PathView } from './scheduler';
 export class Priority extends EarliestArrival {
   override readonly name = 'priority';
 
-  protected override admit(p: PathView, paths: readonly PathView[]): boolean {
+  protected override admit(p: PathView, paths: readonly PathView[], anyUp: boolean): boolean {
+    if (!anyUp && !p.suspect) return false;
     if (anyUsable(paths, false)) return p.usable && !p.backup;
     if (anyUsable(paths, true)) return p.usable;
     // nothing up: a suspect primary is still better than a suspect backup

@@ -1,25 +1,26 @@
-import { anyUsable, eligible, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
+import { EarliestArrival } from './earliest-arrival';
+import { anyUsable, eligible, type Pick, type PathView, type PickRequest } from './scheduler';
 
 /**
- * redundant: every packet on every up path that is free now (the receiver
- * keeps the first copy). Zero-loss failover and the lowest latency of all
- * paths, at N times the traffic; throughput is that of the fastest path. For
- * VoIP, games and live video, not bulk transfers.
+ * redundant: each packet goes where earliest-arrival would send it, plus a
+ * copy on every other up path that is free at that moment (the receiver
+ * keeps the first copy). With real-time traffic (VoIP, games, live video)
+ * every path is free for every packet, so each packet travels on all paths
+ * and a path cut loses nothing. Under a bulk load a free path takes new data
+ * instead, so it is never slower than earliest-arrival and never below the
+ * best single path. Costs up to N times the traffic of a light flow.
  */
-export class Redundant implements Scheduler {
-  readonly name = 'redundant';
+export class Redundant extends EarliestArrival {
+  override readonly name = 'redundant';
 
-  pick(req: PickRequest, paths: readonly PathView[], out: Pick): void {
-    out.clear();
+  override pick(req: PickRequest, paths: readonly PathView[], out: Pick): void {
+    super.pick(req, paths, out);
+    if (out.count === 0) return;
+    const first = out.pathIds[0];
     const anyUp = anyUsable(paths);
-    let wait = Infinity;
     for (let i = 0; i < paths.length; i++) {
       const p = paths[i];
-      if (!eligible(p, anyUp)) continue;
-      const at = p.sendableAt(req.size);
-      if (at <= req.now) out.add(p.id);
-      else if (at < wait) wait = at;
+      if (p.id !== first && eligible(p, anyUp) && p.sendableAt(req.size) <= req.now) out.add(p.id);
     }
-    if (out.count === 0) out.waitUntil = wait;
   }
 }
