@@ -144,7 +144,11 @@ export class RateControl {
     }
     this.lastMinRtt = minRtt;
     if (rate > 0 && Number.isFinite(rate)) {
-      if (!appLimited || this.bwFilter.empty || rate >= this.bwFilter.value) this.bwFilter.update(this.round, rate);
+      // a sample from a path that was not kept busy only ever raises the estimate,
+      // and never starts it below the initial rate (a sparse flow must not slow its own path)
+      if (!appLimited) this.bwFilter.update(this.round, rate);
+      else if (this.bwFilter.empty) this.bwFilter.update(this.round, Math.max(rate, this.initialRate));
+      else if (rate >= this.bwFilter.value) this.bwFilter.update(this.round, rate);
     }
     if (ackRate > 0 && Number.isFinite(ackRate)) {
       this.recentRate.window = Math.max(20, minRtt);
