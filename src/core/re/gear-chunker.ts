@@ -94,29 +94,15 @@ export function findBoundaries(
       len += i - s0;
       continue;
     }
-    let cut = false;
-    if (len < normalSize) {
-      const stop = Math.min(to, i + (normalSize - len));
-      while (i < stop) {
-        h = ((h << 1) + GEAR[data[i++]]) | 0;
-        if ((h & maskSmall) === 0) {
-          cut = true;
-          break;
-        }
-      }
-      len += i - s0;
-    } else {
-      const stop = Math.min(to, i + (maxSize - len));
-      while (i < stop) {
-        h = ((h << 1) + GEAR[data[i++]]) | 0;
-        if ((h & maskLarge) === 0) {
-          cut = true;
-          break;
-        }
-      }
-      len += i - s0;
-      if (len >= maxSize) cut = true;
-    }
+    // scan under the strict mask up to normalSize, then the loose one up to maxSize
+    const strict = len < normalSize;
+    const stop = Math.min(to, i + ((strict ? normalSize : maxSize) - len));
+    const end = scanToCut(data, i, stop, h, strict ? maskSmall : maskLarge);
+    h = scanHash;
+    let cut = scanCut;
+    i = end;
+    len += i - s0;
+    if (!strict && len >= maxSize) cut = true;
     if (cut) {
       if (n < cuts.length) {
         cuts[n] = i;
@@ -129,4 +115,39 @@ export function findBoundaries(
   st.gear = h;
   st.chunkLen = len;
   return n;
+}
+
+/** Hash after the last scanToCut, and whether it stopped on a cut. */
+let scanHash = 0;
+let scanCut = false;
+
+/**
+ * Rolls the hash over data[i, stop) until (h & mask) === 0; returns the index
+ * just past the cut, or stop. Unrolled by four: the loop is the encoder's
+ * single largest cost, and the shift-add chain leaves room for the loads.
+ */
+function scanToCut(data: Uint8Array, i: number, stop: number, h: number, mask: number): number {
+  scanCut = true;
+  while (i + 4 <= stop) {
+    h = ((h << 1) + GEAR[data[i]]) | 0;
+    if ((h & mask) === 0) return done(h, i + 1);
+    h = ((h << 1) + GEAR[data[i + 1]]) | 0;
+    if ((h & mask) === 0) return done(h, i + 2);
+    h = ((h << 1) + GEAR[data[i + 2]]) | 0;
+    if ((h & mask) === 0) return done(h, i + 3);
+    h = ((h << 1) + GEAR[data[i + 3]]) | 0;
+    if ((h & mask) === 0) return done(h, i + 4);
+    i += 4;
+  }
+  while (i < stop) {
+    h = ((h << 1) + GEAR[data[i++]]) | 0;
+    if ((h & mask) === 0) return done(h, i);
+  }
+  scanCut = false;
+  return done(h, i);
+}
+
+function done(h: number, i: number): number {
+  scanHash = h;
+  return i;
 }
