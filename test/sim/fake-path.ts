@@ -5,6 +5,7 @@ import type { PathView } from '../../src/core/sched/scheduler';
 export class FakePath implements PathView {
   status = PathStatus.Up;
   backup = false;
+  lossy = false;
   weight = 1;
   srttMs = 20;
   minRttMs = 20;

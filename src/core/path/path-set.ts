@@ -77,7 +77,7 @@ export class PathSet {
     if (!p) return;
     const sentAt = reply.echoSendTimeUs / 1000;
     if (!(sentAt <= now) || sentAt < now - 60_000) return; // not an echo of ours
-    this.apply(p, now, p.onProbeReply(now, sentAt, reply.holdUs / 1000));
+    this.apply(p, now, p.onProbeReply(now, sentAt, reply.holdUs / 1000, reply.probeId));
   }
 
   /** The local interface of a path went down (or came back: then it must prove itself with probes). */
@@ -138,7 +138,10 @@ export class PathSet {
   private apply(p: PathState, now: number, t: Transition): void {
     if (t === Transition.None) return;
     if (t === Transition.Up) {
-      if (p.liveness.returnedAt === now) p.rate.restart(now);
+      if (p.liveness.returnedAt === now) {
+        p.rate.restart(now);
+        p.resetLoss();
+      }
       this.events.push({ kind: 'up', pathId: p.id, at: now, reinject: [] });
     } else if (t === Transition.Suspect) {
       this.events.push({ kind: 'suspect', pathId: p.id, at: now, reinject: [] });

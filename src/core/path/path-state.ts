@@ -25,6 +25,11 @@ export interface PathConfig extends RateControlOptions, LivenessOptions {
 }
 
 const OWD_WINDOW_MS = 10_000;
+/** Loss rate above which a path is set aside while cleaner paths are up. */
+const LOSSY_ENTER = 0.1;
+/** Probe loss below which a lossy path is trusted again. */
+const LOSSY_EXIT = 0.03;
+const PROBE_SLOTS = 32;
 const MIN_RTT_WINDOW_MS = 10_000;
 const LOSS_EWMA_PACKETS = 128;
 
@@ -47,6 +52,16 @@ export class PathState implements PathView {
   readonly baseOwd = new WindowedFilter(OWD_WINDOW_MS, false);
   smoothedOwdMs = NaN;
   lossRate = 0;
+  /**
+   * Loses more than 10 % of its datagrams: every scheduler leaves it alone
+   * while a cleaner path is up (a flow split over it would see that loss).
+   * It is watched with probes and trusted again once probe loss is under 3 %.
+   */
+  lossy = false;
+  private probeLoss = 0;
+  private resolvedSinceStart = 0;
+  private readonly probeSentAt = new Float64Array(PROBE_SLOTS).fill(NaN);
+  private readonly probeIdAt = new Float64Array(PROBE_SLOTS);
   /** Global seq of the last data datagram sent here (DataFrame.prevSeq of the next one). */
   prevSeq = 0;
   // counters (metrics)
@@ -63,6 +78,8 @@ export class PathState implements PathView {
   private ackedHighest = 0;
   private ackedPackets = 0;
   private cumLost = 0;
+  /** Last pathSeq handed to reinjection when the path went down. */
+  private drainedThrough = 0;
   /** First pathSeq not yet examined by the tail-loss timer. */
   private lossScan = 1;
   // probes
@@ -162,11 +179,19 @@ export class PathState implements PathView {
   onProbeSent(now: number): number {
     this.lastProbeSent = now;
     this.liveness.onSent(now);
-    return this.nextProbeId++;
+    const id = this.nextProbeId++;
+    this.probeSentAt[id % PROBE_SLOTS] = now;
+    this.probeIdAt[id % PROBE_SLOTS] = id;
+    return id;
   }
 
   // ---- feedback ----
-  onProbeReply(now: number, probeSentAt: number, holdMs: number): Transition {
+  onProbeReply(now: number, probeSentAt: number, holdMs: number, probeId = -1): Transition {
+    const slot = probeId % PROBE_SLOTS;
+    if (probeId >= 0 && this.probeIdAt[slot] === probeId && !Number.isNaN(this.probeSentAt[slot])) {
+      this.probeSentAt[slot] = NaN;
+      this.onProbeOutcome(false);
+    }
     const rtt = now - probeSentAt - holdMs;
     if (this.liveness.status === PathStatus.Up || this.liveness.status === PathStatus.Suspect || this.liveness.status === PathStatus.Probing) {
       this.rtt.onSample(now, rtt);
@@ -202,10 +227,17 @@ export class PathState implements PathView {
     const lost = cumLost - this.cumLost;
     this.cumLost = cumLost;
     this.lostPackets = cumLost;
-    if (resolved > 0) {
+    // a report reaching back past an outage counts the outage as loss: not this path's loss rate
+    const spansOutage = this.ackedHighest < this.drainedThrough;
+    if (resolved > 0 && !spansOutage) {
       const a = Math.min(1, resolved / LOSS_EWMA_PACKETS);
       const sample = Math.min(1, Math.max(0, lost / resolved));
       this.lossRate += a * (sample - this.lossRate);
+      this.resolvedSinceStart += resolved;
+      if (!this.lossy && this.lossRate > LOSSY_ENTER && this.resolvedSinceStart >= LOSS_EWMA_PACKETS / 4) {
+        this.lossy = true;
+        this.probeLoss = LOSSY_ENTER;
+      }
     }
     this.ackedHighest = s.highestPathSeq;
     this.ackedPackets = s.packets;
@@ -226,7 +258,7 @@ export class PathState implements PathView {
       const appLimited = this.ledger.isAppLimited(ps);
       this.ledger.popThrough(ps);
       this.rate.onAck(now, sentDelivered, this.deliveredBytes, rate, ackRate, appLimited, this.rtt.min,
-        Math.max(0, lost), resolved, this.ledger.inflightBytes);
+        spansOutage ? 0 : Math.max(0, lost), resolved, this.ledger.inflightBytes);
     } else {
       this.ledger.popThrough(ps);
     }
@@ -239,8 +271,35 @@ export class PathState implements PathView {
     return this.rtt.smoothed + 4 * this.rtt.variation + this.maxAckDelayMs + Math.max(5, this.rtt.smoothed / 4);
   }
 
+  /** A lossy path is judged by its probes: each reply, or its absence, is a sample. */
+  private onProbeOutcome(lost: boolean): void {
+    if (!this.lossy) return;
+    this.probeLoss += ((lost ? 1 : 0) - this.probeLoss) / 16;
+    if (this.probeLoss < LOSSY_EXIT) {
+      this.lossy = false;
+      this.lossRate = this.probeLoss;
+      this.resolvedSinceStart = 0;
+    }
+  }
+
+  /** The path restarts after an outage: old loss verdicts no longer apply. */
+  resetLoss(): void {
+    this.lossy = false;
+    this.lossRate = 0;
+    this.resolvedSinceStart = 0;
+  }
+
   /** Declares datagrams lost whose ack is long overdue, so they stop holding the window. */
   detectTailLoss(now: number): void {
+    if (this.lossy) {
+      const cutoff = now - Math.max(1000, 3 * this.rtt.smoothed);
+      for (let i = 0; i < PROBE_SLOTS; i++) {
+        if (this.probeSentAt[i] <= cutoff) {
+          this.probeSentAt[i] = NaN;
+          this.onProbeOutcome(true);
+        }
+      }
+    }
     const cutoff = now - this.lossTimeoutMs();
     const l = this.ledger;
     if (this.lossScan < l.first) this.lossScan = l.first;
@@ -287,6 +346,7 @@ export class PathState implements PathView {
   drainForReinjection(out: number[]): void {
     const l = this.ledger;
     for (let ps = l.first; ps < l.next; ps++) if (!l.isReinjected(ps)) out.push(l.seqAt(ps));
+    this.drainedThrough = l.next - 1;
     l.clear();
     this.lossScan = l.next;
   }

@@ -1,4 +1,4 @@
-import { anyUsable, eligible, expectedArrival, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
+import { bestTier, eligible, expectedArrival, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
 
 /**
  * earliest-arrival (the default): each packet goes where it is expected to
@@ -19,8 +19,8 @@ export class EarliestArrival implements Scheduler {
   private readonly offset: number[] = [];
 
   /** Which paths this scheduler may use; subclasses narrow it (priority tiers). */
-  protected admit(p: PathView, _paths: readonly PathView[], anyUp: boolean): boolean {
-    return eligible(p, anyUp);
+  protected admit(p: PathView, _paths: readonly PathView[], tier: number): boolean {
+    return eligible(p, tier);
   }
 
   pick(req: PickRequest, paths: readonly PathView[], out: Pick): void {
@@ -29,10 +29,10 @@ export class EarliestArrival implements Scheduler {
     let best = -1;
     let bestArrival = Infinity;
     let n = 0;
-    const anyUp = anyUsable(paths);
+    const tier = bestTier(paths);
     for (let i = 0; i < paths.length; i++) {
       const p = paths[i];
-      if (!this.admit(p, paths, anyUp) || p.sendableAt(size) === Infinity) continue;
+      if (!this.admit(p, paths, tier) || p.sendableAt(size) === Infinity) continue;
       const arrival = expectedArrival(p, now, size);
       this.offset[i] = arrival - size / p.rateBytesPerMs;
       this.order[n++] = i;

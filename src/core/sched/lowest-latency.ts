@@ -1,4 +1,4 @@
-import { anyUsable, eligible, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
+import { bestTier, eligible, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
 
 /**
  * lowest-latency: the free path with the smallest smoothed RTT (MPTCP's
@@ -10,12 +10,12 @@ export class LowestLatency implements Scheduler {
 
   pick(req: PickRequest, paths: readonly PathView[], out: Pick): void {
     out.clear();
-    const anyUp = anyUsable(paths);
+    const tier = bestTier(paths);
     let best = -1;
     let wait = Infinity;
     for (let i = 0; i < paths.length; i++) {
       const p = paths[i];
-      if (!eligible(p, anyUp)) continue;
+      if (!eligible(p, tier)) continue;
       const at = p.sendableAt(req.size);
       if (at > req.now) {
         if (at < wait) wait = at;

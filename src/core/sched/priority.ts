@@ -1,5 +1,5 @@
 import { EarliestArrival } from './earliest-arrival';
-import { anyUsable, type PathView } from './scheduler';
+import { bestTier, eligible, type PathView } from './scheduler';
 
 /**
  * priority (primary / backup): backup paths carry data only while every
@@ -10,13 +10,13 @@ import { anyUsable, type PathView } from './scheduler';
 export class Priority extends EarliestArrival {
   override readonly name = 'priority';
 
-  protected override admit(p: PathView, paths: readonly PathView[], anyUp: boolean): boolean {
-    if (!anyUp && !p.suspect) return false;
-    if (anyUsable(paths, false)) return p.usable && !p.backup;
-    if (anyUsable(paths, true)) return p.usable;
+  protected override admit(p: PathView, paths: readonly PathView[], tier: number): boolean {
+    const primaryTier = bestTier(paths, false);
+    if (primaryTier >= 1) return !p.backup && eligible(p, primaryTier);
+    const backupTier = bestTier(paths, true);
+    if (backupTier >= 1) return p.backup && eligible(p, backupTier);
     // nothing up: a suspect primary is still better than a suspect backup
-    let suspectPrimary = false;
-    for (let i = 0; i < paths.length; i++) if (paths[i].suspect && !paths[i].backup) suspectPrimary = true;
-    return p.suspect && (!suspectPrimary || !p.backup);
+    if (primaryTier === 0) return !p.backup && eligible(p, 0);
+    return eligible(p, tier);
   }
 }

@@ -1,5 +1,5 @@
 import { EarliestArrival } from './earliest-arrival';
-import { anyUsable, eligible, type Pick, type PathView, type PickRequest } from './scheduler';
+import { bestTier, eligible, type Pick, type PathView, type PickRequest } from './scheduler';
 
 /**
  * redundant: each packet goes where earliest-arrival would send it, plus a
@@ -17,10 +17,10 @@ export class Redundant extends EarliestArrival {
     super.pick(req, paths, out);
     if (out.count === 0) return;
     const first = out.pathIds[0];
-    const anyUp = anyUsable(paths);
+    const tier = bestTier(paths);
     for (let i = 0; i < paths.length; i++) {
       const p = paths[i];
-      if (p.id !== first && eligible(p, anyUp) && p.sendableAt(req.size) <= req.now) out.add(p.id);
+      if (p.id !== first && eligible(p, tier) && p.sendableAt(req.size) <= req.now) out.add(p.id);
     }
   }
 }

@@ -6,8 +6,9 @@
  *
  * Rules every scheduler keeps: only paths whose `sendableAt` is <= now may be
  * chosen (that is the path's rate and window control, so no path is fed
- * faster than it delivers), and never a path that is not `usable` (up), except
- * `suspect` paths when no path at all is up. `pick` must not allocate.
+ * faster than it delivers), and only paths of the best tier present (see
+ * `tierOf`): up and clean, else up but lossy, else suspect; never a down
+ * path. `pick` must not allocate.
  */
 import type { PathStatus } from '../path/liveness';
 
@@ -19,6 +20,8 @@ export interface PathView {
   readonly usable: boolean;
   /** Feedback overdue: no new data unless nothing is up. */
   readonly suspect: boolean;
+  /** Losing so much that it would hurt the flows more than it adds: used only if every up path is. */
+  readonly lossy: boolean;
   readonly backup: boolean;
   readonly weight: number;
   readonly srttMs: number;
@@ -69,17 +72,27 @@ export interface Scheduler {
   pick(req: PickRequest, paths: readonly PathView[], out: Pick): void;
 }
 
-/** The paths a scheduler may use at all: up ones, or suspect ones when none is up. */
-export function eligible(p: PathView, anyUp: boolean): boolean {
-  return anyUp ? p.usable : p.suspect;
+/** How usable a path is: 2 up and clean, 1 up but lossy, 0 suspect, -1 not at all. */
+export function tierOf(p: PathView): number {
+  if (p.usable) return p.lossy ? 1 : 2;
+  return p.suspect ? 0 : -1;
 }
 
-export function anyUsable(paths: readonly PathView[], backup?: boolean): boolean {
+/** The best tier among `paths` (only backup or only non-backup ones if `backup` is given); -1 if none. */
+export function bestTier(paths: readonly PathView[], backup?: boolean): number {
+  let best = -1;
   for (let i = 0; i < paths.length; i++) {
     const p = paths[i];
-    if (p.usable && (backup === undefined || p.backup === backup)) return true;
+    if (backup !== undefined && p.backup !== backup) continue;
+    const t = tierOf(p);
+    if (t > best) best = t;
   }
-  return false;
+  return best;
+}
+
+/** A scheduler may use `p` when it belongs to the best tier present. */
+export function eligible(p: PathView, tier: number): boolean {
+  return tier >= 0 && tierOf(p) === tier;
 }
 
 /** Expected arrival time at the peer of a datagram sent on `p` no earlier than `now`, in the sender's ms. */

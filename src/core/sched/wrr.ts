@@ -1,4 +1,4 @@
-import { anyUsable, eligible, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
+import { bestTier, eligible, type Pick, type PathView, type PickRequest, type Scheduler } from './scheduler';
 
 /**
  * wrr: bytes shared among the up paths in proportion to their configured
@@ -17,14 +17,14 @@ export class WeightedRoundRobin implements Scheduler {
 
   pick(req: PickRequest, paths: readonly PathView[], out: Pick): void {
     out.clear();
-    const anyUp = anyUsable(paths);
+    const tier = bestTier(paths);
     let best = -1;
     let bestClock = Infinity;
     let maxClock = -Infinity;
     let wait = Infinity;
     for (let i = 0; i < paths.length; i++) {
       const p = paths[i];
-      if (!eligible(p, anyUp)) continue;
+      if (!eligible(p, tier)) continue;
       const c = this.clock[this.slot(p.id)];
       if (c > maxClock) maxClock = c;
       const at = p.sendableAt(req.size);
