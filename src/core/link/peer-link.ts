@@ -71,6 +71,8 @@ export class PeerLink {
   private readonly probeReplies: ProbeReplyFrame[] = [];
   private readonly stuck: number[] = [];
   private waitUntil = Infinity;
+  /** An ack was due but a data frame went first: the next call sends the ack. */
+  private ackWaited = false;
   private readonly out: Transmit = { pathId: 0, frame: {} };
   private readonly dataOut: DataFrame = {
     seq: 0, pathId: 0, pathSeq: 0, prevSeq: 0, flow: 0, flowPrevSeq: 0, flags: 0, sendTimeUs: 0, payload: new Uint8Array(0),
@@ -197,21 +199,25 @@ export class PeerLink {
     if (reply) return this.control(reply.pathId, { probeReply: reply });
     const probe = this.paths.pollProbe(now);
     if (probe) return this.control(probe.pathId, { probe });
-    // An ack rides on the next data frame when it fits; otherwise it goes alone first.
-    const ackDue = this.ack.shouldAck(now);
-    const head = this.pendingPacket ?? this.queue.peek();
-    const ackRides = ackDue && head !== undefined && head.payload.length + ACK_ROOM <= this.maxFrameBytes;
-    if (!ackDue || ackRides) {
+    // An ack goes back on the path that owes it, so its echo is that path's RTT sample:
+    // riding on a data frame sent there when it fits, otherwise alone (at most one data frame later).
+    const ackPath = this.ack.pollAckPath(now);
+    if (ackPath < 0 || !this.ackWaited) {
+      const head = this.pendingPacket ?? this.queue.peek();
       const data = this.nextData(now);
       if (data) {
-        out.frame = ackRides ? { data, ack: this.ack.buildAck(now) } : { data };
+        const rides = ackPath >= 0 && data.pathId === ackPath && head !== undefined && head.payload.length + ACK_ROOM <= this.maxFrameBytes;
+        out.frame = rides ? { data, ack: this.ack.buildAck(now, ackPath) } : { data };
         out.pathId = data.pathId;
+        this.ackWaited = ackPath >= 0 && !rides;
         return out;
       }
     }
-    if (ackDue) {
-      const pathId = this.fastestPath();
-      if (pathId >= 0) return this.control(pathId, { ack: this.ack.buildAck(now) });
+    this.ackWaited = false;
+    if (ackPath >= 0) {
+      const p = this.paths.get(ackPath);
+      const pathId = p && (p.usable || p.suspect) ? ackPath : this.fastestPath();
+      if (pathId >= 0) return this.control(pathId, { ack: this.ack.buildAck(now, ackPath) });
     }
     return undefined;
   }
