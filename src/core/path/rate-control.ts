@@ -68,6 +68,9 @@ export class RateControl {
   private lastRateAt = -Infinity;
   /** Start of the current run of RTT samples above the queue target; NaN if none. */
   private aboveSince = NaN;
+  /** Smoothed RTT sample and its mean deviation, for the guard's jitter allowance. */
+  private sampleMean = NaN;
+  private sampleDev = 0;
   private lastMinRtt: number;
   /** The last datagram went slower than the pacer allowed: a queue now is not of this path's making. */
   private appLimited = false;
@@ -168,7 +171,14 @@ export class RateControl {
    */
   onRttSample(now: number, rttMs: number, minRtt: number): void {
     if (!(rttMs >= 0)) return;
-    if (rttMs <= minRtt + this.queueTarget(minRtt) || (this.appLimited && this.mode !== Mode.Drain)) {
+    // A jittery path (Wi-Fi, LTE) spreads its RTT samples around a level well above the minimum
+    // without any queue: allow twice the recent sample deviation on top of the queue target.
+    if (Number.isNaN(this.sampleMean)) this.sampleMean = rttMs;
+    const dev = Math.abs(rttMs - this.sampleMean);
+    this.sampleMean += (rttMs - this.sampleMean) / 8;
+    this.sampleDev += (dev - this.sampleDev) / 4;
+    const allowance = this.queueTarget(minRtt) + 2 * this.sampleDev;
+    if (rttMs <= minRtt + allowance || (this.appLimited && this.mode !== Mode.Drain)) {
       this.aboveSince = NaN;
       if (this.mode === Mode.Drain) this.enterCycle(now, 2); // queue gone
       return;
