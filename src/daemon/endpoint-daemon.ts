@@ -131,6 +131,7 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
         scheduler: config.scheduler.name,
         reorder: { maxHoldMs: config.reorder.maxHoldMs, maxBytes: config.reorder.memoryBytes },
         flowSeed: (Math.random() * 2 ** 32) >>> 0,
+        re: config.re.enabled ? { cacheBytes: config.re.cacheBytes } : undefined,
       },
       maxDatagramBytes,
     });

@@ -70,6 +70,8 @@ export class StatusBuilder {
     drops.source_not_allowed = tc.dropSourceNotAllowed;
     drops.no_path_address = tc.dropNoPathAddress;
     drops.queue_full = 0;
+    drops.re_undecodable = 0;
+    let re: { inputBytes: number; outputBytes: number; hits: number; misses: number; cacheBytes: number } | null = null;
     let holdBounds: number[] = [];
     let holdCounts: number[] = [];
     let holdSum = 0;
@@ -102,6 +104,17 @@ export class StatusBuilder {
       reinjectedPackets += c.reinjectedPackets;
       reinjectedBytes += c.reinjectedBytes;
       drops.queue_full += c.dropQueueFull;
+      drops.re_undecodable = (drops.re_undecodable ?? 0) + c.dropReUndecodable;
+      if (link.re) {
+        const e = link.re.encoder;
+        const d = link.re.decoder;
+        re ??= { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, cacheBytes: 0 };
+        re.inputBytes += e.bytesIn;
+        re.outputBytes += e.bytesOut;
+        re.hits += e.hits;
+        re.misses += d.misses;
+        re.cacheBytes += e.memoryBytes + d.memoryBytes;
+      }
       drops.inner_malformed += c.dropMalformedInner;
       const rc = link.reorder.counters;
       reorderPackets += link.reorder.heldPackets;
@@ -160,7 +173,7 @@ export class StatusBuilder {
         reinjectedBytes,
         drops,
       },
-      re: null,
+      re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, cacheBytes: 0 } : null,
       users,
     };
   }

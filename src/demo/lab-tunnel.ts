@@ -34,6 +34,8 @@ export interface LabTunnelOptions {
   edgeMetricsPort?: number;
   gwMetricsPort?: number;
   seed?: number;
+  /** Redundancy elimination on both ends (16 MiB cache). */
+  re?: boolean;
 }
 
 export interface LabTunnel {
@@ -128,6 +130,7 @@ export async function labTunnelUp(opts: LabTunnelOptions): Promise<LabTunnel> {
     const edgePub = writeKey(path.join(dir, 'edge.key'));
     const gwPub = writeKey(path.join(dir, 'gw.key'));
     const level = opts.logLevel ?? 'info';
+    const reToml = opts.re ? ['[re]', 'enabled = true', 'cache_size = "16MiB"'] : [];
     const gwToml = [
       '[endpoint]', `name = "${gwName}"`, 'role = "gateway"', `private_key_file = "${dir}/gw.key"`,
       'address = ["10.77.0.1/24"]', `metrics_listen = "127.0.0.1:${opts.gwMetricsPort ?? 9469}"`,
@@ -136,6 +139,7 @@ export async function labTunnelUp(opts: LabTunnelOptions): Promise<LabTunnel> {
       '[gateway.forwarding]', 'mode = "route"', `routes = ["${lab.appGwSubnet}"]`,
       '[[gateway.peer]]', `name = "${edgeName}"`, `public_key = "${edgePub}"`, 'allowed_ips = ["10.77.0.2/32"]',
       '[scheduler]', `name = "${opts.scheduler ?? 'earliest-arrival'}"`,
+      ...reToml,
     ].join('\n');
     const edgeToml = [
       '[endpoint]', `name = "${edgeName}"`, 'role = "edge"', `private_key_file = "${dir}/edge.key"`,
@@ -145,6 +149,7 @@ export async function labTunnelUp(opts: LabTunnelOptions): Promise<LabTunnel> {
       '[edge.peer]', `public_key = "${gwPub}"`,
       ...lab.paths.flatMap((p) => ['[[edge.path]]', `name = "${p.name}"`, `interface = "${p.edgeDev}"`, opts.edgePathExtra?.[p.name] ?? '']),
       '[scheduler]', `name = "${opts.scheduler ?? 'earliest-arrival'}"`,
+      ...reToml,
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'gw.toml'), gwToml + '\n');
     fs.writeFileSync(path.join(dir, 'edge.toml'), edgeToml + '\n');

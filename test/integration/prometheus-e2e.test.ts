@@ -31,7 +31,7 @@ describe('Prometheus scrapes a running endpoint and runs every dashboard query',
   let dir: string;
 
   before(async () => {
-    t = await labTunnelUp({ name: `bt-${randomBytes(2).toString('hex')}`, paths: ['wifi', 'lte'] });
+    t = await labTunnelUp({ name: `bt-${randomBytes(2).toString('hex')}`, paths: ['wifi', 'lte'], re: true });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bt-prom-'));
     fs.writeFileSync(
       path.join(dir, 'prometheus.yml'),

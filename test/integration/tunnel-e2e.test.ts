@@ -5,42 +5,15 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import * as path from 'path';
 import { labTunnelUp, type LabTunnel } from '../../src/demo/lab-tunnel';
 import { labSet } from '../../src/lab/lab';
-import { linkCounter } from '../../src/io/ip';
 import { expectedSha256 } from '../../src/demo/transfer';
+import { gwPathTx, transfer } from '../support/transfer';
 
-const CHILD = path.join(__dirname, '..', '..', 'src', 'demo', 'transfer.js');
 
 function ping(ns: string, addr: string, count = 3): { ok: boolean; out: string } {
   const r = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.2', '-W', '1', addr], { encoding: 'utf8' });
   return { ok: r.status === 0, out: r.stdout + r.stderr };
-}
-
-/** Serves BYTES from the intranet host and fetches them through the tunnel; resolves with what arrived. */
-async function transfer(t: LabTunnel, bytes: number, port: number, during?: () => Promise<void>): Promise<{ bytes: number; sha256: string }> {
-  const server = spawn('ip', ['netns', 'exec', t.lab.appGwNs, process.execPath, CHILD, 'serve', String(port), String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.stdout!.once('data', () => resolve());
-      server.once('exit', () => reject(new Error('transfer server exited early')));
-    });
-    const client = spawn('ip', ['netns', 'exec', t.edgeNs, process.execPath, CHILD, 'fetch', t.lab.appGwAddr, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    client.stdout!.on('data', (d) => (out += d));
-    const done = new Promise<void>((resolve) => client.once('exit', () => resolve()));
-    if (during) await during();
-    await done;
-    const last = out.trim().split('\n').pop() ?? '{}';
-    return JSON.parse(last);
-  } finally {
-    server.kill('SIGKILL');
-  }
-}
-
-function gwPathTx(t: LabTunnel, name: string): number {
-  return linkCounter(name, 'tx_bytes', { netns: t.lab.gwNs });
 }
 
 describe('braid end to end over a two-path lab', function () {

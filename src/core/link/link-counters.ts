@@ -13,4 +13,6 @@ export class LinkCounters {
   pathDownEvents = 0;
   dropQueueFull = 0;
   dropMalformedInner = 0;
+  /** RE-encoded packets that could not be decoded (dropped; the inner TCP retransmits). */
+  dropReUndecodable = 0;
 }

@@ -23,9 +23,10 @@ import { createScheduler, DEFAULT_SCHEDULER } from '../sched/registry';
 import { Pick, type PickRequest, type Scheduler } from '../sched/scheduler';
 import { DataFlags, type AckFrame, type DataFrame, type Frame, type ProbeReplyFrame } from '../wire/frames';
 import { FlowChain } from './flow-chain';
-import { SendBuffer } from './send-buffer';
+import { SendBuffer, type SentPacket } from './send-buffer';
 import { SendQueue, type QueuedPacket } from './send-queue';
 import { LinkCounters } from './link-counters';
+import { ReCodec, type ReLinkOptions } from './re-codec';
 
 export interface PeerLinkOptions {
   paths?: PathConfig[];
@@ -39,6 +40,8 @@ export interface PeerLinkOptions {
   sendBufferPackets?: number;
   /** Seed for the flow hash (per session, so flows can't be steered into collisions). */
   flowSeed?: number;
+  /** Redundancy elimination of TCP payloads (both ends must enable it with the same cache size). */
+  re?: ReLinkOptions;
 }
 
 /** One frame to seal and send on `pathId`. Reused between calls: seal it before calling pollTransmit again. */
@@ -61,6 +64,10 @@ export class PeerLink {
   private readonly chain = new FlowChain();
   private readonly queue: SendQueue;
   private readonly sent: SendBuffer;
+  readonly re: ReCodec | null;
+  private readonly onAckedPacket = (p: SentPacket): void => {
+    if (p.reToken !== 0) this.re!.encoder.onDelivered(p.reToken);
+  };
   private readonly budget = new ReinjectBudget();
   private readonly pick = new Pick();
   private readonly req: PickRequest = { now: 0, size: 0, backlogBytes: 0, flow: 0 };
@@ -92,6 +99,7 @@ export class PeerLink {
     this.classifier = new FlowClassifier(opts.flowOrdering, opts.flowSeed ?? 0);
     this.queue = new SendQueue(opts.sendQueueBytes ?? 512 * 1024);
     this.sent = new SendBuffer(opts.sendBufferPackets ?? 1 << 15);
+    this.re = opts.re ? new ReCodec(opts.re) : null;
   }
 
   setScheduler(name: string): void {
@@ -122,16 +130,16 @@ export class PeerLink {
       this.counters.dropMalformedInner++;
       return false;
     }
-    const payload = new Uint8Array(packet); // the TUN slab is reused; we keep this until acked
+    let flags = info.ordered ? DataFlags.ORDERED : 0;
+    let reToken = 0;
+    // the TUN slab is reused: keep a copy (or the RE-encoded packet) until acked
+    let payload = this.re ? this.re.encode(packet, info.flow) : null;
+    if (payload) {
+      flags |= DataFlags.RE_ENCODED;
+      reToken = this.re!.lastToken;
+    } else payload = new Uint8Array(packet);
     const seq = this.nextSeq;
-    const q: QueuedPacket = {
-      seq,
-      flow: info.flow,
-      flowPrevSeq: 0,
-      flags: info.ordered ? DataFlags.ORDERED : 0,
-      payload,
-      queuedAt: now,
-    };
+    const q: QueuedPacket = { seq, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken };
     if (!this.queue.push(q)) {
       this.counters.dropQueueFull++;
       return false;
@@ -165,14 +173,24 @@ export class PeerLink {
     this.counters.rxDataBytes += d.payload.length;
     this.ack.onData(now, d, size);
     // The payload is a view into the receive slab: keep a copy while it may be held.
-    const frame: DataFrame = { ...d, payload: new Uint8Array(d.payload) };
+    let payload: Uint8Array | null;
+    if ((d.flags & DataFlags.RE_ENCODED) !== 0) {
+      payload = this.re ? this.re.decode(d.payload, d.flow) : null;
+      if (!payload) {
+        // Undecodable (no RE here, or bytes we lack): dropped; the next packet on its path proves it lost.
+        this.counters.dropReUndecodable++;
+        return;
+      }
+    } else payload = new Uint8Array(d.payload);
+    const frame: DataFrame = { ...d, payload };
     if (frame.flowPrevSeq === 0) delete frame.flowPrevSeq;
     this.reorder.push(now, frame);
   }
 
   private onAck(now: number, ack: AckFrame, arrivedOn: number): void {
     this.paths.onAck(now, ack, arrivedOn);
-    for (let i = 0; i < ack.ranges.length; i++) this.sent.ackRange(ack.ranges[i].start, ack.ranges[i].end);
+    const onAcked = this.re ? this.onAckedPacket : undefined;
+    for (let i = 0; i < ack.ranges.length; i++) this.sent.ackRange(ack.ranges[i].start, ack.ranges[i].end, onAcked);
   }
 
   handleTimeout(now: number): void {
@@ -260,7 +278,7 @@ export class PeerLink {
     for (let i = 0; i < seqs.length; i++) {
       const p = this.sent.get(seqs[i]);
       if (!p) continue;
-      again.push({ seq: p.seq, flow: p.flow, flowPrevSeq: p.flowPrevSeq, flags: p.flags | DataFlags.REINJECTED, payload: p.payload, queuedAt: now });
+      again.push({ seq: p.seq, flow: p.flow, flowPrevSeq: p.flowPrevSeq, flags: p.flags | DataFlags.REINJECTED, payload: p.payload, queuedAt: now, reToken: p.reToken });
       this.counters.reinjectedPackets++;
       this.counters.reinjectedBytes += p.payload.length;
     }
@@ -289,7 +307,9 @@ export class PeerLink {
       this.pendingPaths.length = 0;
       for (let k = 0; k < this.pick.count; k++) this.pendingPaths.push(this.pick.pathIds[k]);
       if (this.pick.count > 1) q.flags |= DataFlags.REDUNDANT;
-      if (!this.sent.get(q.seq)) this.sent.store({ seq: q.seq, flow: q.flow, flowPrevSeq: q.flowPrevSeq, flags: q.flags & ~DataFlags.REINJECTED, payload: q.payload });
+      if (!this.sent.get(q.seq)) {
+        this.sent.store({ seq: q.seq, flow: q.flow, flowPrevSeq: q.flowPrevSeq, flags: q.flags & ~DataFlags.REINJECTED, payload: q.payload, reToken: q.reToken });
+      }
       this.budget.onSent(q.payload.length);
     }
     const pathId = this.pendingPaths.shift()!;

@@ -11,6 +11,8 @@ export interface SentPacket {
   flowPrevSeq: number;
   flags: number;
   payload: Uint8Array;
+  /** RE encoder token of the packet (0: not RE-encoded): acknowledged bytes may be referenced. */
+  reToken: number;
 }
 
 export class SendBuffer {
@@ -48,14 +50,17 @@ export class SendBuffer {
     return p && p.seq === seq ? p : undefined;
   }
 
-  /** The peer acknowledged [start, end]: forget those packets. */
-  ackRange(start: number, end: number): void {
+  /** The peer acknowledged [start, end]: forget those packets (each reported to `onAcked` first). */
+  ackRange(start: number, end: number, onAcked?: (p: SentPacket) => void): void {
     const from = Math.max(start, this.base);
     const to = Math.min(end, this.top);
     for (let s = from; s <= to; s++) {
       const slot = s & this.mask;
       const p = this.ring[slot];
-      if (p && p.seq === s) this.drop(slot, p);
+      if (p && p.seq === s) {
+        onAcked?.(p);
+        this.drop(slot, p);
+      }
     }
     // Advance base over the acknowledged prefix so later acks skip it.
     while (this.base <= this.top && this.ring[this.base & this.mask] === undefined) this.base++;

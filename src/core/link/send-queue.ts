@@ -13,6 +13,8 @@ export interface QueuedPacket {
   payload: Uint8Array;
   /** When it entered the queue, ms (sojourn time for the drop policy). */
   queuedAt: number;
+  /** RE encoder token (0: not RE-encoded). */
+  reToken: number;
 }
 
 export class SendQueue {

@@ -1,0 +1,37 @@
+/** Redundancy elimination end to end: a repeated download through braid costs far fewer bytes on the path. */
+import { expect } from 'chai';
+import { randomBytes } from 'crypto';
+import { labTunnelUp, type LabTunnel } from '../../src/demo/lab-tunnel';
+import { expectedSha256 } from '../../src/demo/transfer';
+import { gwPathTx, transfer } from '../support/transfer';
+
+describe('redundancy elimination through real daemons', function () {
+  this.timeout(120_000);
+  let t: LabTunnel;
+
+  before(async () => {
+    t = await labTunnelUp({ name: `bt-${randomBytes(2).toString('hex')}`, paths: ['wifi'], re: true });
+  });
+
+  after(async () => {
+    await t?.down();
+  });
+
+  it('sends the same 8 MB the second time mostly as references, byte-identical both times', async () => {
+    const bytes = 8 * 1024 * 1024;
+    const before1 = gwPathTx(t, 'wifi');
+    const first = await transfer(t, bytes, 5401);
+    const firstWire = gwPathTx(t, 'wifi') - before1;
+    const before2 = gwPathTx(t, 'wifi');
+    const second = await transfer(t, bytes, 5402);
+    const secondWire = gwPathTx(t, 'wifi') - before2;
+    const sha = expectedSha256(bytes);
+    expect(first.sha256).to.equal(sha);
+    expect(second.sha256).to.equal(sha);
+    expect(firstWire).to.be.greaterThan(bytes);
+    expect(secondWire, `second download put ${secondWire} bytes on the path (first ${firstWire})`).to.be.below(firstWire * 0.3);
+    const s = await t.gwStatus();
+    expect(s.re!.hits).to.be.greaterThan(0);
+    expect(s.tunnel.drops.re_undecodable).to.equal(0);
+  });
+});
