@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
+import * as path from 'path';
 import { labTunnelUp, type LabTunnel } from '../../src/demo/lab-tunnel';
 import { labSet } from '../../src/lab/lab';
 import { expectedSha256 } from '../../src/demo/transfer';
@@ -62,6 +63,22 @@ describe('braid end to end over a two-path lab', function () {
     const before = gwPathTx(t, 'wifi');
     await transfer(t, 5 * 1024 * 1024, 5303);
     expect(gwPathTx(t, 'wifi') - before).to.be.greaterThan(1024 * 1024);
+  });
+
+  it('switches the scheduler at run time from the CLI, and keeps carrying traffic', () => {
+    const bin = path.join(__dirname, '..', '..', '..', 'bin', 'braid');
+    const env = { ...process.env, BRAID_DIST: path.basename(path.join(__dirname, '..', '..')) };
+    const r = spawnSync(process.execPath, [bin, 'scheduler', t.edgeName, 'redundant'], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('scheduler redundant');
+    const out = ping(t.edgeNs, t.lab.appGwAddr);
+    expect(out.ok, out.out).to.equal(true);
+    const back = spawnSync(process.execPath, [bin, 'scheduler', t.edgeName, 'earliest-arrival'], { encoding: 'utf8', env });
+    expect(back.stdout).to.include('scheduler earliest-arrival');
+    const bad = spawnSync(process.execPath, [bin, 'scheduler', t.edgeName, 'fastest'], { encoding: 'utf8', env });
+    expect(bad.status).to.not.equal(0);
+    expect(bad.stderr.trim().split('\n')).to.have.length(1);
+    expect(bad.stderr).to.match(/unknown scheduler 'fastest'/);
   });
 
   it('gives a client with an unknown key nothing: no session, no traffic, drops counted', async () => {
