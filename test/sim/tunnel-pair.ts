@@ -2,7 +2,9 @@
  * An edge and a gateway TunnelEndpoint joined by simulated paths: the full
  * sans-IO stack (Noise session, AEAD, wire codec, paths, schedulers,
  * reorder) driven the way the daemon drives it, on a virtual clock.
- * Side A is the edge; on the gateway a path's "address" is its sim path id.
+ * Side A is the edge. The gateway sees each edge path at an "address"
+ * `p<id>#<generation>`; rebind() changes it, as a NAT rebinding or a roaming
+ * laptop would, and datagrams the gateway sends to a stale address are lost.
  */
 import { SeededRandomBytes, generatePrivateKey, publicKeyOf } from '../../src/core/session';
 import { TunnelEndpoint, type LocalPath } from '../../src/core/tunnel/tunnel-endpoint';
@@ -22,8 +24,11 @@ export interface TunnelPairOptions {
 
 export class TunnelPair {
   readonly net: SimNetwork<Uint8Array>;
-  readonly edge: TunnelEndpoint<number>;
-  readonly gw: TunnelEndpoint<number>;
+  readonly edge: TunnelEndpoint<string>;
+  readonly gw: TunnelEndpoint<string>;
+  /** Current outside address of each edge path, and datagrams the gateway sent to a stale one. */
+  private readonly addrGen = new Map<number, number>();
+  staleSends = 0;
   /** Inner packets delivered to each side's TUN, with delivery times. */
   readonly deliveredAtGw: Array<{ at: number; packet: Uint8Array }> = [];
   readonly deliveredAtEdge: Array<{ at: number; packet: Uint8Array }> = [];
@@ -36,7 +41,7 @@ export class TunnelPair {
     const gwKey = generatePrivateKey(rnd);
     const maxDatagramBytes = opts.maxDatagramBytes ?? 1472;
     const link = { ...opts.link, scheduler: opts.scheduler ?? opts.link?.scheduler };
-    this.edge = new TunnelEndpoint<number>({
+    this.edge = new TunnelEndpoint<string>({
       role: 'edge',
       secure: { privateKey: edgeKey, peers: [{ publicKey: publicKeyOf(gwKey), name: 'gw' }], random: rnd },
       allowedIps: [['0.0.0.0/0']],
@@ -44,7 +49,7 @@ export class TunnelPair {
       link,
       maxDatagramBytes,
     });
-    this.gw = new TunnelEndpoint<number>({
+    this.gw = new TunnelEndpoint<string>({
       role: 'gateway',
       secure: { privateKey: gwKey, peers: [{ publicKey: publicKeyOf(edgeKey), name: 'edge' }], random: rnd },
       allowedIps: [[(opts.edgeAddr ?? '10.77.0.2') + '/32']],
@@ -52,13 +57,23 @@ export class TunnelPair {
       maxDatagramBytes,
     });
     this.net.onReceive('A', (pathId, d, now) => {
-      this.edge.handleDatagram(now, pathId, d, pathId, String(pathId));
+      this.edge.handleDatagram(now, pathId, d, 'gw', 'gw');
       this.service('A', now);
     });
     this.net.onReceive('B', (pathId, d, now) => {
-      this.gw.handleDatagram(now, -1, d, pathId, String(pathId));
+      const from = this.addressOf(pathId);
+      this.gw.handleDatagram(now, -1, d, from, from);
       this.service('B', now);
     });
+  }
+
+  addressOf(pathId: number): string {
+    return `p${pathId}#${this.addrGen.get(pathId) ?? 0}`;
+  }
+
+  /** The edge's path gets a new outside address (NAT rebinding, roaming). */
+  rebind(pathId: number): void {
+    this.addrGen.set(pathId, (this.addrGen.get(pathId) ?? 0) + 1);
   }
 
   get now(): number {
@@ -90,8 +105,14 @@ export class TunnelPair {
     const ep = side === 'A' ? this.edge : this.gw;
     ep.handleTimeout(now);
     for (let o = ep.pollTransmit(now); o; o = ep.pollTransmit(now)) {
-      const pathId = side === 'A' ? o.pathId : o.addr!;
-      this.net.send(side, pathId, new Uint8Array(o.datagram), o.datagram.length + 28);
+      if (side === 'B') {
+        const pathId = Number(/^p(\d+)#/.exec(o.addr!)![1]);
+        if (o.addr !== this.addressOf(pathId)) {
+          this.staleSends++;
+          continue;
+        }
+        this.net.send(side, pathId, new Uint8Array(o.datagram), o.datagram.length + 28);
+      } else this.net.send(side, o.pathId, new Uint8Array(o.datagram), o.datagram.length + 28);
     }
     const sink = side === 'A' ? this.deliveredAtEdge : this.deliveredAtGw;
     for (let p = ep.pollDeliver(); p; p = ep.pollDeliver()) sink.push({ at: now, packet: p });

@@ -54,6 +54,24 @@ describe('tunnel endpoints on the simulated network', () => {
     expect(gap).to.be.lessThan(250);
   });
 
+  it('follows a client path to its new address (NAT rebinding) without a new handshake', () => {
+    const pair = new TunnelPair({ paths: [WIFI, LTE] });
+    pair.start();
+    pair.run(500);
+    const handshakes = pair.gw.secure.counters.responsesSent;
+    for (let i = 0; i < 300; i++) {
+      pair.net.clock.at(600 + i * 10, () => pair.gwSend(ipv4Packet({ src: SERVER, dst: EDGE, sport: 80, dport: 40000, index: i })));
+    }
+    pair.net.clock.at(1500, () => pair.rebind(0));
+    pair.net.clock.at(2500, () => pair.rebind(1));
+    pair.run(5000);
+    expect(new Set(pair.deliveredAtEdge.map((d) => packetIndex(d.packet))).size).to.equal(300);
+    expect(pair.gw.pathAddress(0, 0)).to.equal(pair.addressOf(0));
+    expect(pair.gw.pathAddress(0, 1)).to.equal(pair.addressOf(1));
+    expect(pair.gw.counters.pathAddressChanges).to.equal(2);
+    expect(pair.gw.secure.counters.responsesSent).to.equal(handshakes);
+  });
+
   it('drops inner packets whose source the peer does not own', () => {
     const pair = new TunnelPair({ paths: [WIFI] });
     pair.start();
