@@ -36,6 +36,8 @@ export interface LabTunnelOptions {
   seed?: number;
   /** Redundancy elimination on both ends (16 MiB cache). */
   re?: boolean;
+  /** The edge's host (the lab's edge namespace) sends all its own traffic through the tunnel. */
+  wholeHost?: boolean;
 }
 
 export interface LabTunnel {
@@ -145,7 +147,7 @@ export async function labTunnelUp(opts: LabTunnelOptions): Promise<LabTunnel> {
       '[endpoint]', `name = "${edgeName}"`, 'role = "edge"', `private_key_file = "${dir}/edge.key"`,
       'address = ["10.77.0.2/24"]', `metrics_listen = "127.0.0.1:${opts.edgeMetricsPort ?? 9468}"`,
       `control_socket = "/run/braid/${edgeName}.sock"`,
-      '[edge]', `gateway = "${lab.gwPublicAddr}:51820"`,
+      '[edge]', `gateway = "${lab.gwPublicAddr}:51820"`, `whole_host = ${opts.wholeHost === true}`,
       '[edge.peer]', `public_key = "${gwPub}"`,
       ...lab.paths.flatMap((p) => ['[[edge.path]]', `name = "${p.name}"`, `interface = "${p.edgeDev}"`, opts.edgePathExtra?.[p.name] ?? '']),
       '[scheduler]', `name = "${opts.scheduler ?? 'earliest-arrival'}"`,
