@@ -30,6 +30,8 @@ export class ModelReceiver {
   onDeliver?: (d: Delivery) => void;
   private ackTimerAt = Infinity;
   private readonly stats: PathReceiveStats[] = [];
+  /** SACK ranges per ack (newest first). */
+  sackRanges = 8;
 
   constructor(
     private readonly net: SimNetwork<Frame>,
@@ -68,7 +70,7 @@ export class ModelReceiver {
   private maybeAck(now: number): void {
     for (let path = this.tracker.pollAckPath(now); path >= 0; path = this.tracker.pollAckPath(now)) {
       const paths = this.tracker.fillStats(now, path, this.stats).slice();
-      const ack: Frame = { ack: { ranges: this.received.newest(8), paths } };
+      const ack: Frame = { ack: { ranges: this.received.newest(this.sackRanges), paths } };
       this.net.send(this.side, path, ack, 60 + 8 * ack.ack!.ranges.length + 24 * paths.length);
     }
     const next = this.tracker.nextAckTime();

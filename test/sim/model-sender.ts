@@ -24,6 +24,8 @@ export interface ModelSenderOptions {
   /** Datagram size of the saturating source. Default 1400. */
   packetSize?: number;
   side?: Side;
+  /** Resend datagrams proven lost within this many ms of sending (0: never). */
+  recoverLossWithinMs?: number;
 }
 
 /**
@@ -60,10 +62,12 @@ export class ModelSender {
   /** Data sent on a path before its pacer or window allowed it. */
   capacityViolations = 0;
   reinjectedPackets = 0;
+  /** Datagrams resent because they were proven lost. */
+  recoveredPackets = 0;
   readonly events: { kind: string; pathId: number; at: number; count: number }[] = [];
 
   constructor(private readonly net: SimNetwork<Frame>, opts: ModelSenderOptions) {
-    this.paths = new PathSet(opts.paths);
+    this.paths = new PathSet(opts.paths, { recoverLossWithinMs: opts.recoverLossWithinMs ?? 0 });
     this.scheduler = createScheduler(opts.scheduler);
     this.saturateBytes = opts.saturateBytes ?? 0;
     this.packetSize = opts.packetSize ?? 1400;
@@ -79,6 +83,7 @@ export class ModelSender {
     else this.queue.push(q);
     this.account(q, 1);
     this.sizes.set(q.seq, q);
+    this.forget(q.seq);
     this.service(this.net.clock.now);
     return q.seq;
   }
@@ -97,9 +102,7 @@ export class ModelSender {
   }
 
   private markAcked(r: SeqRange): void {
-    for (let s = Math.max(r.start, r.end - 4096); s <= r.end; s++) {
-      if (this.acked.add(s)) this.sizes.delete(s);
-    }
+    this.acked.addRange(r.start, r.end);
   }
 
   private service(now: number): void {
@@ -110,6 +113,11 @@ export class ModelSender {
     }
     this.stuck.length = 0;
     if (this.paths.collectStuck(now, this.budget, this.stuck) > 0) this.requeue(this.stuck);
+    this.stuck.length = 0;
+    if (this.paths.takeLost(this.stuck) > 0) {
+      this.recoveredPackets += this.stuck.length;
+      this.requeue(this.stuck);
+    }
     for (let probe = this.paths.pollProbe(now); probe; probe = this.paths.pollProbe(now)) {
       this.net.send(this.side, probe.pathId, { probe }, 40);
     }
@@ -131,6 +139,11 @@ export class ModelSender {
     this.queue.splice(this.queueHead, 0, ...again);
   }
 
+  /** Packets long gone are not reinjected any more: forget their sizes. */
+  private forget(newest: number): void {
+    this.sizes.delete(newest - 65536);
+  }
+
   private account(q: Queued, sign: 1 | -1): void {
     this.queuedBytes += sign * q.size;
     this.flowBytes.set(q.flow, (this.flowBytes.get(q.flow) ?? 0) + sign * q.size);
@@ -141,6 +154,7 @@ export class ModelSender {
       const q: Queued = { seq: this.nextSeq++, size: this.packetSize, flow: 1, flags: 0 };
       this.queue.push(q);
       this.sizes.set(q.seq, q);
+      this.forget(q.seq);
       this.account(q, 1);
     }
   }

@@ -14,6 +14,8 @@ export interface BondScenario {
   saturateBytes?: number;
   /** Keep every first-copy delivery (for gap and latency analysis). */
   keepDeliveries?: boolean;
+  /** Resend datagrams proven lost within this many ms (0: never). */
+  recoverLossWithinMs?: number;
 }
 
 export interface Bond {
@@ -26,7 +28,7 @@ export interface Bond {
 export function makeBond(s: BondScenario): Bond {
   const net = new SimNetwork<Frame>(s.paths, { seed: s.seed ?? 1 });
   const configs: PathConfig[] = net.pathIds.map((id, i) => ({ ...(s.configs?.[i] ?? {}), id }));
-  const sender = new ModelSender(net, { paths: configs, scheduler: s.scheduler, saturateBytes: s.saturateBytes ?? 256 * 1024 });
+  const sender = new ModelSender(net, { paths: configs, scheduler: s.scheduler, saturateBytes: s.saturateBytes ?? 256 * 1024, recoverLossWithinMs: s.recoverLossWithinMs });
   const receiver = new ModelReceiver(net, 'B', s.keepDeliveries ?? false);
   return { net, sender, receiver };
 }

@@ -40,6 +40,24 @@ export class SeqRanges {
     return true;
   }
 
+  /** Adds every seq in [start, end]. */
+  addRange(start: number, end: number): void {
+    const rs = this.ranges;
+    // ranges are sorted and disjoint: find the first that could touch [start, end]
+    let i = rs.length;
+    while (i > 0 && rs[i - 1].end >= start - 1) i--;
+    let j = i;
+    let lo = start;
+    let hi = end;
+    while (j < rs.length && rs[j].start <= end + 1) {
+      lo = Math.min(lo, rs[j].start);
+      hi = Math.max(hi, rs[j].end);
+      j++;
+    }
+    rs.splice(i, j - i, { start: lo, end: hi });
+    while (rs.length > this.maxRanges) rs.shift();
+  }
+
   /** Up to `n` newest ranges, newest first (copies). */
   newest(n: number): SeqRange[] {
     const out: SeqRange[] = [];

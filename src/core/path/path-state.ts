@@ -1,4 +1,4 @@
-import type { PathReceiveStats } from '../wire/frames';
+import type { PathReceiveStats, SeqRange } from '../wire/frames';
 import { Liveness, PathStatus, Transition, type LivenessOptions } from './liveness';
 import { RateControl, type RateControlOptions } from './rate-control';
 import { RttEstimator } from './rtt-estimator';
@@ -74,6 +74,8 @@ export class PathState implements PathView {
   // BBR delivery-rate sampling state
   private deliveredTime = 0;
   private lastSendTime = -Infinity;
+  /** Datagrams sent before delivered bytes pass this mark give app-limited rate samples. */
+  private appLimitedUntil = 0;
   private firstSentTime = 0;
   private ackedHighest = 0;
   private ackedPackets = 0;
@@ -138,7 +140,11 @@ export class PathState implements PathView {
   onDataSent(now: number, seq: number, size: number, reinjected: boolean): number {
     // sent slower than the pacer allows (the scheduler preferred other paths, or
     // there was nothing to send): rate samples then say little about capacity
-    const appLimited = this.rate.wasIdle(now) || now - this.lastSendTime > (1.25 * size) / this.rate.pacingRate;
+    // BBR: once a gap is seen, every datagram sent until what is in flight now
+    // has been delivered carries an app-limited sample
+    const gap = this.rate.wasIdle(now) || now - this.lastSendTime > (1.25 * size) / this.rate.pacingRate;
+    if (gap) this.appLimitedUntil = this.deliveredBytes + this.ledger.inflightBytes + size;
+    const appLimited = this.deliveredBytes < this.appLimitedUntil;
     this.lastSendTime = now;
     if (this.ledger.count === 0) {
       // after an idle period, rate samples start from here, not from the last ack long ago
@@ -146,7 +152,7 @@ export class PathState implements PathView {
       this.deliveredTime = now;
     }
     const ps = this.ledger.push(seq, size, now, this.deliveredBytes, this.deliveredTime, this.firstSentTime, appLimited);
-    this.rate.onSend(now, size, appLimited);
+    this.rate.onSend(now, size, gap);
     this.liveness.onSent(now);
     this.prevSeq = seq;
     this.sentPackets++;
@@ -204,7 +210,8 @@ export class PathState implements PathView {
    * Per-path receive statistics from an ack. `sameLink` says the ack arrived
    * on this path, so echo minus now is this path's RTT.
    */
-  onReceiveStats(now: number, s: PathReceiveStats, sameLink: boolean): Transition {
+  onReceiveStats(now: number, s: PathReceiveStats, sameLink: boolean, ranges: readonly SeqRange[] = [],
+    lostOut?: number[], recoverWithinMs = 0): Transition {
     if (sameLink && s.highestPathSeq > 0) {
       // valid even when stale or already reported through another path: the
       // echo plus the ack delay measured when this ack left give this path's round trip
@@ -246,6 +253,7 @@ export class PathState implements PathView {
     this.deliveredTime = now;
 
     const ps = s.highestPathSeq;
+    if (lostOut && newHighest) this.findLost(now, ps, ranges, lostOut, recoverWithinMs);
     if (newHighest && this.ledger.has(ps)) {
       const sendElapsed = this.ledger.sendTimeAt(ps) - this.ledger.firstSentTimeAt(ps);
       const ackElapsed = now - this.ledger.deliveredTimeAt(ps);
@@ -264,6 +272,30 @@ export class PathState implements PathView {
     }
     if (this.lossScan < this.ledger.first) this.lossScan = this.ledger.first;
     return this.liveness.onHeard(now);
+  }
+
+  /**
+   * Datagrams the peer has passed on this path (pathSeq <= highest) whose
+   * global seq its SACK ranges do not cover, although they cover older ones:
+   * lost on this path (paths are FIFO). Those sent within `recoverWithinMs`
+   * and not yet reinjected go to `out` for a quick resend.
+   */
+  private findLost(now: number, highest: number, ranges: readonly SeqRange[], out: number[], recoverWithinMs: number): void {
+    if (ranges.length === 0) return;
+    let oldest = Infinity;
+    for (let i = 0; i < ranges.length; i++) if (ranges[i].start < oldest) oldest = ranges[i].start;
+    const l = this.ledger;
+    const end = Math.min(highest, l.next - 1);
+    for (let p = l.first; p <= end; p++) {
+      const seq = l.seqAt(p);
+      if (seq < oldest || l.isReinjected(p) || now - l.sendTimeAt(p) > recoverWithinMs) continue;
+      let acked = false;
+      for (let i = 0; i < ranges.length && !acked; i++) acked = seq >= ranges[i].start && seq <= ranges[i].end;
+      if (!acked) {
+        l.markReinjected(p);
+        out.push(seq);
+      }
+    }
   }
 
   /** Time after which an unacked datagram on a live path counts as lost (tail loss). */

@@ -75,6 +75,8 @@ export class RateControl {
   /** The last datagram went slower than the pacer allowed: a queue now is not of this path's making. */
   private appLimited = false;
   private roundLost = 0;
+  /** No sample of this round came from a busy path. */
+  private roundAppLimited = true;
   private roundResolved = 0;
   /** Earliest time the pacer lets the next datagram go. */
   nextSendTime = -Infinity;
@@ -160,6 +162,7 @@ export class RateControl {
     }
     this.roundLost += lost;
     this.roundResolved += resolved;
+    if (!appLimited) this.roundAppLimited = false;
     if (roundStart) this.endRound(now, minRtt);
     this.advanceMode(now, minRtt, inflight);
   }
@@ -209,7 +212,8 @@ export class RateControl {
     const lossy = this.roundResolved >= 8 && this.roundLost > LOSS_THRESHOLD * this.roundResolved;
     if (lossy && this.mode !== Mode.Drain) {
       this.congested(now, minRtt);
-    } else if (this.mode === Mode.Startup) {
+    } else if (this.mode === Mode.Startup && !this.roundAppLimited) {
+      // only a round that kept the path busy can show the bandwidth has stopped growing
       const bw = this.bandwidth;
       if (bw >= this.fullBw * 1.25) {
         this.fullBw = bw;
@@ -220,6 +224,7 @@ export class RateControl {
     }
     this.roundLost = 0;
     this.roundResolved = 0;
+    this.roundAppLimited = true;
   }
 
   /** A standing queue or heavy loss: believe what was delivered lately, and drain. */

@@ -1,0 +1,296 @@
+import type { Delivery } from './model-receiver';
+import type { Bond } from './scenario';
+
+/**
+ * A single bulk TCP flow (CUBIC growth, SACK loss recovery, RTO) carried by
+ * the model tunnel, with a per-flow reorder buffer at the tunnel's far end:
+ *
+ *   TCP sender → tunnel queue (drop-tail, `queueLimitBytes`) → ModelSender →
+ *   simulated paths → ModelReceiver → reorder (hold `holdMs`) → TCP receiver
+ *   → acks back over a fixed `ackDelayMs` pipe.
+ *
+ * It is a model for judging schedulers and rate control with a real
+ * congestion-controlled flow on top, not a TCP implementation: segments are
+ * numbered, SACK information is exact, and the reverse direction is ideal.
+ */
+export interface TcpModelOptions {
+  mss?: number;
+  flow?: number;
+  /** Tunnel send queue limit (TUN txqueue + daemon queue), bytes. Default 512 KB. */
+  queueLimitBytes?: number;
+  /**
+   * What a full tunnel queue does: 'backpressure' (the TCP sender waits, as
+   * with TCP small queues on a local device; default) or 'drop' (tail drop).
+   */
+  queueMode?: 'backpressure' | 'drop';
+  /** Reorder hold for a missing tunnel seq, ms. Default 80. */
+  holdMs?: number;
+  /** One-way delay of the TCP acks, ms. Default 10. */
+  ackDelayMs?: number;
+}
+
+const CUBIC_C = 0.4;
+const CUBIC_BETA = 0.7;
+const DUP_THRESH = 3;
+
+export class TcpModel {
+  readonly mss: number;
+  readonly flow: number;
+  private readonly queueLimit: number;
+  private readonly backpressure: boolean;
+  private readonly holdMs: number;
+  private readonly ackDelayMs: number;
+  // sender
+  private una = 0;
+  private nxt = 0;
+  private cwnd = 10;
+  private ssthresh = Infinity;
+  private wMax = 0;
+  private epochStart = NaN;
+  private inRecovery = false;
+  private recoverSeq = 0;
+  private readonly sacked = new Set<number>();
+  private readonly retransmitted = new Set<number>();
+  private readonly sentAt = new Map<number, number>();
+  private srtt = NaN;
+  private rttvar = 0;
+  private rtoTimerAt = Infinity;
+  private rtoUna = -1;
+  private polling = false;
+  private highestSacked = -1;
+  // tunnel mapping and reorder
+  private readonly segOfSeq = new Map<number, number>();
+  private readonly flowSeqs: number[] = [];
+  private flowSeqHead = 0;
+  private readonly held = new Map<number, Delivery>();
+  private holeSince = NaN;
+  // receiver
+  private rcvNxt = 0;
+  private readonly ooo = new Set<number>();
+  private unackedSegs = 0;
+  // stats
+  deliveredBytes = 0;
+  tunnelDrops = 0;
+  retransmits = 0;
+  rtos = 0;
+  /** One-way delay from the TCP sender's send to in-order delivery, ms (every 16th segment). */
+  readonly appDelays: number[] = [];
+
+  constructor(private readonly bond: Bond, opts: TcpModelOptions = {}) {
+    this.mss = opts.mss ?? 1400;
+    this.flow = opts.flow ?? 1;
+    this.queueLimit = opts.queueLimitBytes ?? 512 * 1024;
+    this.backpressure = (opts.queueMode ?? 'backpressure') === 'backpressure';
+    this.holdMs = opts.holdMs ?? 80;
+    this.ackDelayMs = opts.ackDelayMs ?? 10;
+    const prev = bond.receiver.onDeliver;
+    bond.receiver.onDeliver = (d) => {
+      if (d.flow === this.flow) this.onTunnelDeliver(d);
+      prev?.(d);
+    };
+    bond.net.clock.at(0, () => this.trySend());
+  }
+
+  private get clock() {
+    return this.bond.net.clock;
+  }
+
+  // ---------------- sender ----------------
+  private trySend(): void {
+    const now = this.clock.now;
+    for (;;) {
+      const inflight = this.nxt - this.una - this.sacked.size;
+      if (inflight >= this.cwnd) break;
+      const full = this.bond.sender.backlogBytes + this.mss > this.queueLimit;
+      if (full && this.backpressure) {
+        this.pollQueue();
+        break;
+      }
+      const seg = this.nextToSend(now);
+      if (seg < 0) break;
+      if (full) {
+        this.tunnelDrops++; // tail drop at the tunnel's queue: the segment is lost
+      } else {
+        const seq = this.bond.sender.enqueue(this.mss, this.flow);
+        this.segOfSeq.set(seq, seg);
+        this.flowSeqs.push(seq);
+      }
+      this.sentAt.set(seg, now);
+      if (seg === this.nxt) this.nxt++;
+    }
+    this.armRto(now);
+  }
+
+  /** Waits for room in the tunnel queue (the model has no callback for it: poll every 0.2 ms). */
+  private pollQueue(): void {
+    if (this.polling) return;
+    this.polling = true;
+    this.clock.after(0.2, () => {
+      this.polling = false;
+      this.trySend();
+    });
+  }
+
+  /** A lost segment first (SACK: DupThresh segments above it were sacked), else new data. */
+  private nextToSend(now: number): number {
+    if (this.inRecovery || this.sacked.size > 0) {
+      const end = Math.min(this.nxt, this.highestSacked - DUP_THRESH + 1, this.una + 4096);
+      for (let s = this.una; s < end; s++) {
+        // RACK-like: a retransmission unanswered for well over an RTT is lost again
+        const again = this.retransmitted.has(s) && now - (this.sentAt.get(s) ?? 0) > 1.5 * (this.srtt || 100) + 10;
+        if (!this.sacked.has(s) && (!this.retransmitted.has(s) || again)) {
+          this.retransmitted.add(s);
+          this.retransmits++;
+          return s;
+        }
+      }
+    }
+    return this.nxt;
+  }
+
+  private onAck(cumAck: number, sacks: readonly number[], echoSeg: number): void {
+    const now = this.clock.now;
+    const sent = this.sentAt.get(echoSeg);
+    if (sent !== undefined && !this.retransmitted.has(echoSeg)) this.rttSample(now - sent);
+    let newlyAcked = 0;
+    if (cumAck > this.una) {
+      for (let s = this.una; s < cumAck; s++) {
+        if (!this.sacked.delete(s)) newlyAcked++;
+        this.retransmitted.delete(s);
+        this.sentAt.delete(s);
+      }
+      this.una = cumAck;
+    }
+    for (const s of sacks) {
+      if (s >= this.una && !this.sacked.has(s)) {
+        this.sacked.add(s);
+        newlyAcked++;
+        if (s > this.highestSacked) this.highestSacked = s;
+      }
+    }
+    if (this.inRecovery && this.una >= this.recoverSeq) this.inRecovery = false;
+    const lossSeen = this.highestSacked - DUP_THRESH >= this.una && !this.sacked.has(this.una);
+    if (lossSeen && !this.inRecovery) this.enterRecovery(now);
+    else if (!this.inRecovery) this.grow(now, newlyAcked);
+    this.trySend();
+  }
+
+  private enterRecovery(now: number): void {
+    this.inRecovery = true;
+    this.recoverSeq = this.nxt;
+    this.wMax = this.cwnd;
+    this.cwnd = Math.max(2, this.cwnd * CUBIC_BETA);
+    this.ssthresh = this.cwnd;
+    this.epochStart = NaN;
+    void now;
+  }
+
+  private grow(now: number, acked: number): void {
+    for (let i = 0; i < acked; i++) {
+      if (this.cwnd < this.ssthresh) {
+        this.cwnd += 1;
+        continue;
+      }
+      if (Number.isNaN(this.epochStart)) {
+        this.epochStart = now;
+        if (this.wMax < this.cwnd) this.wMax = this.cwnd;
+      }
+      const t = (now - this.epochStart) / 1000;
+      const k = Math.cbrt((this.wMax * (1 - CUBIC_BETA)) / CUBIC_C);
+      const target = CUBIC_C * (t - k) ** 3 + this.wMax;
+      this.cwnd += target > this.cwnd ? (target - this.cwnd) / this.cwnd : 0.01 / this.cwnd;
+    }
+  }
+
+  private rttSample(r: number): void {
+    if (Number.isNaN(this.srtt)) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar += (Math.abs(this.srtt - r) - this.rttvar) / 4;
+      this.srtt += (r - this.srtt) / 8;
+    }
+  }
+
+  /** The RTO runs from the last forward progress, not from the last send. */
+  private armRto(now: number): void {
+    if (this.una === this.nxt) return;
+    if (this.rtoUna === this.una && this.rtoTimerAt < Infinity) return;
+    this.rtoUna = this.una;
+    const rto = Number.isNaN(this.srtt) ? 1000 : Math.max(200, this.srtt + 4 * this.rttvar);
+    const at = now + rto;
+    this.rtoTimerAt = at;
+    const una = this.una;
+    this.clock.at(at, (t) => {
+      if (t !== this.rtoTimerAt) return;
+      this.rtoTimerAt = Infinity;
+      if (this.una !== una) {
+        this.armRto(t);
+        return;
+      }
+      this.rtos++;
+      this.wMax = this.cwnd;
+      this.ssthresh = Math.max(2, this.cwnd * CUBIC_BETA);
+      this.cwnd = 2;
+      this.epochStart = NaN;
+      this.inRecovery = false;
+      this.retransmitted.clear();
+      this.sacked.clear();
+      this.highestSacked = -1;
+      this.nxt = this.una; // go back N
+      this.trySend();
+    });
+  }
+
+  // ---------------- tunnel far end: per-flow reorder ----------------
+  private onTunnelDeliver(d: Delivery): void {
+    this.held.set(d.seq, d);
+    this.release(d.at);
+  }
+
+  private release(now: number): void {
+    const seqs = this.flowSeqs;
+    while (this.flowSeqHead < seqs.length) {
+      const want = seqs[this.flowSeqHead];
+      const d = this.held.get(want);
+      if (d) {
+        this.held.delete(want);
+        this.flowSeqHead++;
+        this.holeSince = NaN;
+        this.tcpReceive(this.segOfSeq.get(want)!, now, d);
+        continue;
+      }
+      if (this.held.size === 0) return;
+      if (Number.isNaN(this.holeSince)) {
+        this.holeSince = now;
+        this.clock.at(now + this.holdMs, (t) => this.release(t));
+        return;
+      }
+      if (now - this.holeSince < this.holdMs) return;
+      this.flowSeqHead++; // give up on the hole
+      this.holeSince = NaN;
+    }
+  }
+
+  // ---------------- TCP receiver ----------------
+  private tcpReceive(seg: number, now: number, d: Delivery): void {
+    let inOrder = false;
+    if (seg === this.rcvNxt) {
+      inOrder = true;
+      this.rcvNxt++;
+      while (this.ooo.delete(this.rcvNxt)) this.rcvNxt++;
+      this.deliveredBytes = this.rcvNxt * this.mss;
+      const sentAt = this.sentAt.get(seg);
+      if ((seg & 15) === 0 && sentAt !== undefined) this.appDelays.push(now - sentAt);
+    } else if (seg > this.rcvNxt) {
+      this.ooo.add(seg);
+    }
+    this.unackedSegs++;
+    if (!inOrder || this.unackedSegs >= 2 || this.ooo.size > 0) {
+      this.unackedSegs = 0;
+      const cum = this.rcvNxt;
+      const sacks = [...this.ooo];
+      this.clock.at(now + this.ackDelayMs, () => this.onAck(cum, sacks, seg));
+    }
+  }
+}
