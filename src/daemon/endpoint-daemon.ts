@@ -185,18 +185,34 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
       metrics = await startMetricsServer({ host: ep.metricsListen.host, port: ep.metricsListen.port, source: { snapshot: () => status.build(performance.now()) } });
       cleanups.push(() => metrics!.close());
     }
-    // Path internals once a second at debug level: what an operator needs to see why a path is slow.
+    // Once a second: handshake outcomes as log lines (info), and path internals at debug level.
+    let rejectedSeen = 0;
+    const sessionsSeen = new Array<number>(endpoint.peerCount).fill(0);
+    const establishedSeen = new Array<boolean>(endpoint.peerCount).fill(false);
     const debugTimer = setInterval(() => {
+      const now = performance.now();
       for (let peer = 0; peer < endpoint.peerCount; peer++) {
+        const info = endpoint.secure.sessionInfo(peer, now);
+        if (info.sessions > sessionsSeen[peer]) {
+          log('info', info.sessions === 1 || !establishedSeen[peer] ? 'session.established' : 'session.rekeyed', { peer: info.name, sessions: info.sessions });
+          sessionsSeen[peer] = info.sessions;
+        }
+        if (establishedSeen[peer] && !info.established) log('warn', 'session.lost', { peer: info.name });
+        establishedSeen[peer] = info.established;
         const link = endpoint.link(peer);
         if (!link) continue;
         for (const p of link.paths.paths) {
           log('debug', 'path.state', {
             peer, path: p.id, status: p.status, srttMs: +p.srttMs.toFixed(1), rateMbit: +((p.rateBytesPerMs * 8) / 1000).toFixed(2),
-            cwnd: Math.round(p.cwndBytes), inflight: p.inflightBytes, congestion: p.rate.congestionEvents, minRtt: +p.minRttMs.toFixed(1), mode: (p.rate as unknown as { mode: number }).mode, sent: p.sentPackets, lost: p.lostPackets, queued: link.queuedBytes,
+            cwnd: Math.round(p.cwndBytes), inflight: p.inflightBytes, congestion: p.rate.congestionEvents, minRtt: +p.minRttMs.toFixed(1),
+            sent: p.sentPackets, lost: p.lostPackets, queued: link.queuedBytes,
           });
         }
       }
+      const c = endpoint.secure.counters;
+      const rejected = c.drops.unknown_peer + c.drops.handshake_failed + c.drops.rate_limited + c.drops.handshake_replayed;
+      if (rejected > rejectedSeen) log('warn', 'handshake.rejected', { unknownPeer: c.drops.unknown_peer, failed: c.drops.handshake_failed, rateLimited: c.drops.rate_limited, replayed: c.drops.handshake_replayed });
+      rejectedSeen = rejected;
     }, 1000);
     debugTimer.unref();
     cleanups.push(() => clearInterval(debugTimer));
