@@ -1,6 +1,7 @@
 /**
  * One CUBIC TCP flow through the model tunnel over wifi + LTE, per
- * scheduler and tunnel queue size: `node dist/test/sim/tcp-report.js [seconds]`.
+ * scheduler and tunnel queue size:
+ *   node dist/test/sim/tcp-report.js [seconds] [scheduler] [backpressure|drop] [recoverLossWithinMs] [holdMs]
  */
 import { schedulerNames } from '../../src/core/sched/registry';
 import { LTE, LTE_ROUGH, WIFI, sumRateMbit } from './profiles';
@@ -16,6 +17,7 @@ for (const rough of [false, true]) {
     for (const q of [64, 128, 256, 512]) {
       const paths = [WIFI, rough ? LTE_ROUGH : LTE];
       const bond = makeBond({ paths, scheduler: name, saturateBytes: 0, recoverLossWithinMs: recover });
+      bond.receiver.sackRanges = 64;
       const tcp = new TcpModel(bond, { queueLimitBytes: q * 1024, queueMode: mode, holdMs: Number(process.argv[6] ?? 80) });
       bond.net.clock.runUntil(3000);
       const b0 = tcp.deliveredBytes;
