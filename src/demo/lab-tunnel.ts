@@ -16,6 +16,7 @@ import { generatePrivateKey, encodeKey, publicKeyOf, SodiumRandomBytes } from '.
 import { BraidError } from '../errors';
 import { netnsExists } from '../io/ip';
 import { labDown, labUp, type LabInfo, type PathRequest } from '../lab/lab';
+import { LAN_DEV } from '../lab/topology';
 import { fetchStatus } from '../daemon/control-client';
 import type { EndpointStatus } from '../daemon/status-types';
 
@@ -38,6 +39,8 @@ export interface LabTunnelOptions {
   re?: boolean;
   /** The edge's host (the lab's edge namespace) sends all its own traffic through the tunnel. */
   wholeHost?: boolean;
+  /** Gateway forwarding into the intranet: routed (default) or NATed behind the gateway's LAN address. */
+  forwarding?: 'route' | 'nat';
 }
 
 export interface LabTunnel {
@@ -138,7 +141,8 @@ export async function labTunnelUp(opts: LabTunnelOptions): Promise<LabTunnel> {
       'address = ["10.77.0.1/24"]', `metrics_listen = "127.0.0.1:${opts.gwMetricsPort ?? 9469}"`,
       `control_socket = "/run/braid/${gwName}.sock"`,
       '[gateway]', `listen = "${lab.gwPublicAddr}:51820"`,
-      '[gateway.forwarding]', 'mode = "route"', `routes = ["${lab.appGwSubnet}"]`,
+      '[gateway.forwarding]', `mode = "${opts.forwarding ?? 'route'}"`, `routes = ["${lab.appGwSubnet}"]`,
+      ...(opts.forwarding === 'nat' ? [`out_interface = "${LAN_DEV}"`] : []),
       '[[gateway.peer]]', `name = "${edgeName}"`, `public_key = "${edgePub}"`, 'allowed_ips = ["10.77.0.2/32"]',
       '[scheduler]', `name = "${opts.scheduler ?? 'earliest-arrival'}"`,
       ...reToml,

@@ -48,3 +48,24 @@ describe('whole-host mode on the edge', function () {
     expect(askSource(t.lab.edgeNs, t.lab.appGwAddr)).to.equal(t.lab.paths[0].edgeAddr);
   });
 });
+
+describe('gateway NAT into the intranet', function () {
+  this.timeout(120_000);
+  let t: LabTunnel;
+  let echo: ReturnType<typeof spawn>;
+
+  before(async () => {
+    t = await labTunnelUp({ name: `bt-${randomBytes(2).toString('hex')}`, paths: ['wifi'], forwarding: 'nat' });
+    echo = spawn('ip', ['netns', 'exec', t.lab.appGwNs, process.execPath, '-e', ECHO_SOURCE], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => echo.stdout!.once('data', () => resolve()));
+  });
+
+  after(async () => {
+    echo?.kill('SIGKILL');
+    await t?.down();
+  });
+
+  it("hides the clients behind the gateway's intranet address", () => {
+    expect(askSource(t.edgeNs, t.lab.appGwAddr)).to.equal(t.lab.gwLanAddr);
+  });
+});
