@@ -81,6 +81,32 @@ describe('braid end to end over a two-path lab', function () {
     expect(bad.stderr).to.match(/unknown scheduler 'fastest'/);
   });
 
+  it('drops hostile datagrams at the gateway, counts them by reason, and keeps the session', async () => {
+    const before = (await t.gwStatus()).tunnel.drops;
+    // Garbage of every kind from the edge host: unknown types, transport headers with random
+    // session indexes, truncated and oversized handshakes.
+    const script = `
+      const s = require('dgram').createSocket('udp4');
+      const { randomBytes } = require('crypto');
+      const out = [];
+      for (let i = 0; i < 100; i++) out.push(Buffer.concat([Buffer.from([9 + (i % 200)]), randomBytes(60)]));
+      for (let i = 0; i < 100; i++) out.push(Buffer.concat([Buffer.from([4]), randomBytes(12 + 40)]));
+      for (let i = 0; i < 50; i++) out.push(Buffer.from([1, 2, 3]));
+      for (let i = 0; i < 50; i++) out.push(Buffer.concat([Buffer.from([1]), randomBytes(400)]));
+      let n = 0;
+      for (const d of out) s.send(d, 51820, '${t.lab.gwPublicAddr}', () => { if (++n === out.length) s.close(); });`;
+    const r = spawnSync('ip', ['netns', 'exec', t.lab.edgeNs, process.execPath, '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    await new Promise((res) => setTimeout(res, 500));
+    const after = (await t.gwStatus()).tunnel.drops;
+    const grew = (k: string): number => (after[k] ?? 0) - (before[k] ?? 0);
+    expect(grew('unknown_type'), 'unknown_type').to.be.at.least(100);
+    expect(grew('unknown_index') + grew('truncated'), 'forged transport').to.be.at.least(100);
+    expect(grew('truncated') + grew('oversized') + grew('malformed') + grew('bad_mac'), 'bad handshakes').to.be.at.least(100);
+    const out = ping(t.edgeNs, t.lab.appGwAddr);
+    expect(out.ok, out.out).to.equal(true);
+  });
+
   it('gives a client with an unknown key nothing: no session, no traffic, drops counted', async () => {
     const before = (await t.gwStatus()).tunnel.drops.unknown_peer;
     const stranger = await t.startStranger(`${t.edgeName}x`);
