@@ -27,6 +27,7 @@ import { SendBuffer, type SentPacket } from './send-buffer';
 import { SendQueue, type QueuedPacket } from './send-queue';
 import { LinkCounters } from './link-counters';
 import { ReCodec, type ReLinkOptions } from './re-codec';
+import { PacketSlab } from './packet-slab';
 
 export interface PeerLinkOptions {
   paths?: PathConfig[];
@@ -84,6 +85,11 @@ export class PeerLink {
   private readonly dataOut: DataFrame = {
     seq: 0, pathId: 0, pathSeq: 0, prevSeq: 0, flow: 0, flowPrevSeq: 0, flags: 0, sendTimeUs: 0, payload: new Uint8Array(0),
   };
+  /** The frames pollTransmit hands out for data (alone or carrying an ack): no object per packet. */
+  private readonly dataFrame: Frame = { data: this.dataOut };
+  private readonly dataAckFrame: Frame = { data: this.dataOut, ack: undefined };
+  /** Where copies of kept packets (queued, unacknowledged, held for reordering) live. */
+  private readonly copies = new PacketSlab();
   /** Largest datagram payload (frame bytes) a path takes; data frames leave room for an ack only when it fits. */
   maxFrameBytes = 1400;
   /** Liveness transitions per path id since start (failovers = down), for status and metrics. */
@@ -137,7 +143,7 @@ export class PeerLink {
     if (payload) {
       flags |= DataFlags.RE_ENCODED;
       reToken = this.re!.lastToken;
-    } else payload = new Uint8Array(packet);
+    } else payload = this.copies.copy(packet);
     const seq = this.nextSeq;
     const q: QueuedPacket = { seq, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken };
     if (!this.queue.push(q)) {
@@ -181,10 +187,17 @@ export class PeerLink {
         this.counters.dropReUndecodable++;
         return;
       }
-    } else payload = new Uint8Array(d.payload);
-    const frame: DataFrame = { ...d, payload };
-    if (frame.flowPrevSeq === 0) delete frame.flowPrevSeq;
-    this.reorder.push(now, frame);
+    } else payload = this.copies.copy(d.payload);
+    if (d.flowPrevSeq === 0) {
+      // a hand-built frame (the wire never decodes a 0): the reorder buffer reads "absent" as undefined
+      const frame: DataFrame = { ...d, payload };
+      delete frame.flowPrevSeq;
+      this.reorder.push(now, frame);
+      return;
+    }
+    // The decoder builds a fresh frame per datagram: the reorder buffer may keep it as it is.
+    d.payload = payload;
+    this.reorder.push(now, d);
   }
 
   private onAck(now: number, ack: AckFrame, arrivedOn: number): void {
@@ -225,7 +238,10 @@ export class PeerLink {
       const data = this.nextData(now);
       if (data) {
         const rides = ackPath >= 0 && data.pathId === ackPath && head !== undefined && head.payload.length + ACK_ROOM <= this.maxFrameBytes;
-        out.frame = rides ? { data, ack: this.ack.buildAck(now, ackPath) } : { data };
+        if (rides) {
+          this.dataAckFrame.ack = this.ack.buildAck(now, ackPath);
+          out.frame = this.dataAckFrame;
+        } else out.frame = this.dataFrame;
         out.pathId = data.pathId;
         this.ackWaited = ackPath >= 0 && !rides;
         return out;
@@ -308,7 +324,9 @@ export class PeerLink {
       for (let k = 0; k < this.pick.count; k++) this.pendingPaths.push(this.pick.pathIds[k]);
       if (this.pick.count > 1) q.flags |= DataFlags.REDUNDANT;
       if (!this.sent.get(q.seq)) {
-        this.sent.store({ seq: q.seq, flow: q.flow, flowPrevSeq: q.flowPrevSeq, flags: q.flags & ~DataFlags.REINJECTED, payload: q.payload, reToken: q.reToken });
+        // the queued packet itself is the record (one object per packet); a reinjection needs its own without the flag
+        const reinjected = (q.flags & DataFlags.REINJECTED) !== 0;
+        this.sent.store(reinjected ? { seq: q.seq, flow: q.flow, flowPrevSeq: q.flowPrevSeq, flags: q.flags & ~DataFlags.REINJECTED, payload: q.payload, reToken: q.reToken } : q);
       }
       this.budget.onSent(q.payload.length);
     }

@@ -75,6 +75,8 @@ export class TunnelEndpoint<A = unknown> {
   private readonly urgent: Outgoing<A>[] = [];
   private nextPeer = 0;
   private readonly deliverPeers: number[] = [];
+  /** What pollTransmit returns for link traffic, reused (no object per datagram). */
+  private readonly outgoing: Outgoing<A> = { peer: 0, pathId: 0, addr: undefined, datagram: new Uint8Array(0) };
   /** Liveness changes of any peer's paths (for logs). */
   onPathEvent: ((peer: number, e: PathEvent) => void) | null = null;
 
@@ -234,7 +236,11 @@ export class TunnelEndpoint<A = unknown> {
     return this.allowed.owns(peer, pkt, info.addrOffset, info.addrLength);
   }
 
-  /** The next datagram to send, or undefined. The datagram is a view valid until ~256 more calls. */
+  /**
+   * The next datagram to send, or undefined. The returned object may be
+   * reused by the next call (read it first); the datagram is a view valid
+   * until ~256 more calls.
+   */
   pollTransmit(now: number): Outgoing<A> | undefined {
     const u = this.urgent.shift();
     if (u) return u;
@@ -261,7 +267,12 @@ export class TunnelEndpoint<A = unknown> {
         this.counters.dropSealFailed++;
         continue;
       }
-      return { peer, pathId: t.pathId, addr, datagram: this.slab.subarray(off, off + len) };
+      const o = this.outgoing;
+      o.peer = peer;
+      o.pathId = t.pathId;
+      o.addr = addr;
+      o.datagram = this.slab.subarray(off, off + len);
+      return o;
     }
     return undefined;
   }
