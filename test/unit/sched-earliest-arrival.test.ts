@@ -35,6 +35,23 @@ describe('scheduler earliest-arrival', () => {
     expect([out.count, out.pathIds[0]]).to.deep.equal([1, 2]);
   });
 
+  it('spreads a flow whose small backlog never drains (a bulk flow held short by queue management)', () => {
+    const ea = createScheduler('earliest-arrival');
+    const w = wifi();
+    w.nextSend = 100.3;
+    const l = lte();
+    const r = { now: 100, size: 1400, backlogBytes: 30_000, flow: 9 };
+    ea.pick(r, [w, l], out);
+    expect(out.count).to.equal(0); // 30 kB is done on wifi before LTE would deliver
+    r.now = 131; // still backlogged 31 ms later: more than the 20 ms OWD spread + 10 ms
+    w.nextSend = 131.3;
+    ea.pick(r, [w, l], out);
+    expect(out.pathIds.slice(0, out.count)).to.deep.equal([2]);
+    r.backlogBytes = 1400; // drained: light again
+    ea.pick(r, [w, l], out);
+    expect(out.count).to.equal(0);
+  });
+
   it('counts queueing delay in the network and prefers the path without it', () => {
     const w = wifi();
     w.queueDelayMs = 30;

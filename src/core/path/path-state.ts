@@ -142,7 +142,9 @@ export class PathState implements PathView {
     // there was nothing to send): rate samples then say little about capacity
     // BBR: once a gap is seen, every datagram sent until what is in flight now
     // has been delivered carries an app-limited sample
-    const gap = this.rate.wasIdle(now) || now - this.lastSendTime > (1.25 * size) / this.rate.pacingRate;
+    // a path held back by its full window is not app-limited, however long it waited
+    const windowLimited = this.ledger.inflightBytes + size > 0.9 * this.cwndBytes;
+    const gap = !windowLimited && (this.rate.wasIdle(now) || now - this.lastSendTime > (1.25 * size) / this.rate.pacingRate);
     if (gap) this.appLimitedUntil = this.deliveredBytes + this.ledger.inflightBytes + size;
     const appLimited = this.deliveredBytes < this.appLimitedUntil;
     this.lastSendTime = now;

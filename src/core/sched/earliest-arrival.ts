@@ -11,12 +11,20 @@ import { bestTier, eligible, expectedArrival, type Pick, type PathView, type Pic
  * a light load everything waits for the fast path (lowest latency, no
  * reordering), and with a standing backlog every path runs at its rate
  * (throughput near the sum of the paths).
+ *
+ * A flow whose backlog has not drained for longer than the paths' spread in
+ * one-way delay (plus 10 ms) is a bulk flow kept short by queue management
+ * ahead of the scheduler (CoDel, TCP small queues): its demand is larger than
+ * its queue shows, so it is treated as unbounded and spread over every path.
  */
+const BULK_EXTRA_MS = 10;
 export class EarliestArrival implements Scheduler {
   readonly name: string = 'earliest-arrival';
   // scratch for the water-filling sort; grows once to the path count
   private readonly order: number[] = [];
   private readonly offset: number[] = [];
+  /** Since when each flow has had more than one packet queued. */
+  private readonly busySince = new Map<number, number>();
 
   /** Which paths this scheduler may use; subclasses narrow it (priority tiers). */
   protected admit(p: PathView, _paths: readonly PathView[], tier: number): boolean {
@@ -47,7 +55,7 @@ export class EarliestArrival implements Scheduler {
       out.add(paths[best].id);
       return;
     }
-    const done = this.backlogDone(paths, n, Math.max(req.backlogBytes, size));
+    const done = this.isBulk(req, paths, n) ? Infinity : this.backlogDone(paths, n, Math.max(req.backlogBytes, size));
     let alt = -1;
     let altArrival = Infinity;
     for (let k = 0; k < n; k++) {
@@ -62,6 +70,22 @@ export class EarliestArrival implements Scheduler {
     }
     if (alt >= 0) out.add(paths[alt].id);
     else out.waitUntil = bestStart;
+  }
+
+  /** Tracks how long the flow has stayed backlogged; true once that exceeds the OWD spread. */
+  private isBulk(req: PickRequest, paths: readonly PathView[], n: number): boolean {
+    if (req.backlogBytes <= req.size) {
+      this.busySince.delete(req.flow);
+      return false;
+    }
+    const since = this.busySince.get(req.flow);
+    if (since === undefined) {
+      this.busySince.set(req.flow, req.now);
+      return false;
+    }
+    let spread = 0;
+    for (let k = 0; k < n; k++) spread = Math.max(spread, paths[this.order[k]].owdOffsetMs);
+    return req.now - since > spread + BULK_EXTRA_MS;
   }
 
   /**
