@@ -88,7 +88,8 @@ export class PathSet {
       const s = ack.paths[i];
       const p = this.get(s.pathId);
       if (!p) continue;
-      this.apply(p, now, p.onReceiveStats(now, s, s.pathId === arrivedOn, ack.ranges, this.lost, this.recoverLossWithinMs));
+      this.apply(p, now, p.onReceiveStats(now, s, s.pathId === arrivedOn, ack.ranges,
+        this.recoverLossWithinMs > 0 ? this.lost : undefined, this.recoverLossWithinMs));
     }
     this.updateOwdOffsets();
     this.checkAll(now);
