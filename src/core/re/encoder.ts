@@ -50,6 +50,8 @@ const MAX_PAYLOAD = 65535;
 const MIN_EXTENT = 4096;
 const MAX_EXTENT = 1 << 20;
 const MAX_FLOWS = 8192;
+/** Chunks of history (at their maximum size) the chunker re-reads after skipping packets. */
+const REWARM_CHUNKS = 2;
 
 interface FlowState extends ChunkerState, MatchFlow {
   /** Next cache position of this flow and the end of its extent. */
@@ -57,6 +59,8 @@ interface FlowState extends ChunkerState, MatchFlow {
   extEnd: number;
   /** Payload bytes cached for this flow so far (sizes its next extent). */
   bytes: number;
+  /** The chunker state is not this flow's: packets were matched whole without chunking. */
+  chunkStale: boolean;
 }
 
 export class ReEncoder {
@@ -136,9 +140,19 @@ export class ReEncoder {
     const pi = pos % this.cacheBytes;
     // (no held-map work here: bits of an older lap never count for this one)
     this.ring.set(payload, pi);
-    const nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
-    for (let k = 0; k < nb; k++) this.cuts[k] -= pi;
-    const nm = this.matcher.find(flow, pos, n, this.cuts, this.fps, nb, this.head, this.gating === 'flow');
+    let nm = this.matcher.start(flow, pos, n, this.head, this.gating === 'flow');
+    let nb = 0;
+    if (nm > 0 && this.matcher.ends[nm - 1] === n) {
+      // the flow's last distance covered the packet (a repeated transfer):
+      // no lookups needed, so no chunking; the chunker restarts at the next
+      // packet (the gear hash forgets all but the last 32 bytes anyway)
+      flow.chunkStale = true;
+    } else {
+      if (flow.chunkStale) this.rechunk(flow, pos, pi);
+      nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
+      for (let k = 0; k < nb; k++) this.cuts[k] -= pi;
+      nm = this.matcher.find(nm, this.cuts, this.fps, nb);
+    }
     let len = nm > 0 ? this.writeOps(pi, n, pos, nm, out) : -1;
     if (len < 0) {
       out[0] = VERSION | KIND_LITERAL;
@@ -228,10 +242,24 @@ export class ReEncoder {
         const oldest = this.flows.keys().next().value as number;
         this.flows.delete(oldest);
       }
-      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0 };
+      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0, chunkStale: false };
       this.flows.set(key, f);
     }
     return f;
+  }
+
+  /**
+   * The chunker skipped the flow's last packet(s): restart it on the bytes
+   * just before pos (same extent, so contiguous in the ring). Content-defined
+   * cuts resynchronize at the first cut both streams share, so a few chunks
+   * of history nearly always give the boundaries the unbroken stream has.
+   */
+  private rechunk(f: FlowState, pos: number, pi: number): void {
+    f.chunkStale = false;
+    f.gear = 0;
+    f.chunkLen = 0;
+    const w = Math.min(REWARM_CHUNKS * this.params.maxSize, pos - f.extStart);
+    findBoundaries(this.params, f, this.ring, pi - w, pi, this.cuts, this.fps);
   }
 
   /** Cache position for the flow's next n bytes, opening a new extent when needed. */

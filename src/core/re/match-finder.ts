@@ -64,28 +64,36 @@ export class MatchFinder {
   }
 
   /**
-   * Matches the n payload bytes at cache position pos (ring offset pos % size)
-   * whose chunk boundaries are cuts[0, nb) with fingerprints fps; head is the
-   * cache's end; trustOwn allows the flow's own unacknowledged bytes (gating
-   * 'flow'). Returns the number of matches, in payload order.
+   * Starts matching the n payload bytes at cache position pos (ring offset
+   * pos % size): tries the flow's last distance at the packet start (and
+   * resyncs after it). head is the cache's end; trustOwn allows the flow's own
+   * unacknowledged bytes (gating 'flow'). Returns the number of matches so
+   * far; when the last one ends at n the packet needs no chunk boundaries.
    */
-  find(f: MatchFlow, pos: number, n: number, cuts: Int32Array, fps: Int32Array, nb: number, head: number, trustOwn: boolean): number {
+  start(f: MatchFlow, pos: number, n: number, head: number, trustOwn: boolean): number {
     this.f = f;
     this.pos = pos;
     this.pi = pos % this.ring.length;
     this.n = n;
     this.head = head;
     this.trustOwn = trustOwn;
-    let litStart = 0;
-    let nm = 0;
-    if (f.lastDist !== 0) {
-      this.reset();
-      this.tryCandidate(0, pos - f.lastDist, 0);
-      if (this.bestLen > 0) {
-        nm = this.resync(this.take(0));
-        litStart = this.ends[nm - 1];
-      }
-    }
+    if (f.lastDist === 0) return 0;
+    this.reset();
+    this.tryCandidate(0, pos - f.lastDist, 0);
+    return this.bestLen > 0 ? this.resync(this.take(0)) : 0;
+  }
+
+  /**
+   * Continues the packet of start() (which returned nm) at its chunk
+   * boundaries cuts[0, nb) with fingerprints fps. Returns the number of
+   * matches, in payload order.
+   */
+  find(nm: number, cuts: Int32Array, fps: Int32Array, nb: number): number {
+    const f = this.f;
+    const pos = this.pos;
+    const n = this.n;
+    const head = this.head;
+    let litStart = nm > 0 ? this.ends[nm - 1] : 0;
     for (let k = 0; k < nb && litStart < n && nm < MAX_MATCHES; k++) {
       const b = cuts[k];
       if (b < litStart) continue;
@@ -149,7 +157,10 @@ export class MatchFinder {
     const ci = cpos % size;
     const at = this.pi + b;
     const left = commonSuffix(this.ring, this.view, at, ci, Math.min(b - litStart, Math.min(ci, cpos - lowest)));
-    const right = commonPrefix(this.ring, this.view, at, ci, Math.min(this.n - b, size - ci, this.head - cpos));
+    const maxRight = Math.min(this.n - b, size - ci, this.head - cpos);
+    // a candidate that cannot beat the best even matching to the end needs no forward compare
+    if (left + maxRight <= this.bestScore || left + maxRight < MIN_MATCH) return false;
+    const right = commonPrefix(this.ring, this.view, at, ci, maxRight);
     if (left + right <= this.bestScore || left + right < MIN_MATCH) return false;
     // keep only bytes the decoder is known to hold (or, trusting the flow, it sent itself)
     let lo = this.held.runLeft(cpos, cpos - left);
