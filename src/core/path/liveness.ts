@@ -73,8 +73,18 @@ export class Liveness {
     this.requiredGood = this.baseRequiredGood;
   }
 
+  /**
+   * How long the peer may hold an ack: the configured maximum, or less while
+   * data flows densely (acks every 2 datagrams come far sooner). Set by the path.
+   */
+  ackAllowanceMs = NaN;
+
+  private get ackWait(): number {
+    return Number.isNaN(this.ackAllowanceMs) ? this.maxAckDelayMs : Math.min(this.maxAckDelayMs, this.ackAllowanceMs);
+  }
+
   suspectAfter(srtt: number, rttvar: number): number {
-    return Math.max(this.minSuspectMs, srtt + 4 * rttvar + this.maxAckDelayMs);
+    return Math.max(this.minSuspectMs, srtt + 4 * rttvar + this.ackWait);
   }
 
   downAfter(srtt: number, rttvar: number): number {

@@ -74,6 +74,9 @@ export class PathState implements PathView {
   // BBR delivery-rate sampling state
   private deliveredTime = 0;
   private lastSendTime = -Infinity;
+  private lastProgressAt = -Infinity;
+  /** Smoothed time between acks that moved this path forward, ms. */
+  private progressGap = NaN;
   /** Datagrams sent before delivered bytes pass this mark give app-limited rate samples. */
   private appLimitedUntil = 0;
   private firstSentTime = 0;
@@ -248,6 +251,11 @@ export class PathState implements PathView {
         this.probeLoss = LOSSY_ENTER;
       }
     }
+    // how often this path's progress is heard: while it is dense, silence is noticed sooner
+    const gap = now - this.lastProgressAt;
+    this.lastProgressAt = now;
+    this.progressGap = Number.isNaN(this.progressGap) ? gap : this.progressGap + (gap - this.progressGap) / 8;
+    this.liveness.ackAllowanceMs = 3 * this.progressGap + 1;
     this.ackedHighest = s.highestPathSeq;
     this.ackedPackets = s.packets;
     this.deliveredPackets += newlyDelivered;
@@ -273,7 +281,13 @@ export class PathState implements PathView {
       this.ledger.popThrough(ps);
     }
     if (this.lossScan < this.ledger.first) this.lossScan = this.ledger.first;
-    return this.liveness.onHeard(now);
+    const t = this.liveness.onHeard(now);
+    // silence runs from the oldest datagram still unanswered, not from the next one sent:
+    // a path that dies is noticed one srtt + 4 rttvar after its first lost datagram
+    if (this.ledger.count > 0 && (this.liveness.status === PathStatus.Up || this.liveness.status === PathStatus.Suspect)) {
+      this.liveness.firstUnanswered = this.ledger.sendTimeAt(this.ledger.first);
+    }
+    return t;
   }
 
   /**
