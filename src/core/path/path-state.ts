@@ -113,7 +113,10 @@ export class PathState implements PathView {
   get status(): PathStatus { return this.liveness.status; }
   get usable(): boolean { return this.liveness.status === PathStatus.Up; }
   get suspect(): boolean { return this.liveness.status === PathStatus.Suspect; }
+  /** Smoothed RTT; the configured initial guess until `rttMeasured`. */
   get srttMs(): number { return this.rtt.smoothed; }
+  /** At least one RTT sample (ack or probe reply) has been taken. */
+  get rttMeasured(): boolean { return this.rtt.hasSample; }
   get rttVarMs(): number { return this.rtt.variation; }
   get minRttMs(): number { return this.rtt.min; }
   /**
