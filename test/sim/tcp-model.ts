@@ -22,7 +22,10 @@ export interface TcpModelOptions {
    * What a full tunnel queue does: 'backpressure' (the TCP sender waits, as
    * with TCP small queues on a local device; default) or 'drop' (tail drop).
    */
-  queueMode?: 'backpressure' | 'drop';
+  queueMode?: 'backpressure' | 'drop' | 'codel';
+  /** CoDel target and interval, ms (queueMode 'codel'). Default 5 and 100. */
+  codelTargetMs?: number;
+  codelIntervalMs?: number;
   /** Reorder hold for a missing tunnel seq, ms. Default 80. */
   holdMs?: number;
   /** One-way delay of the TCP acks, ms. Default 10. */
@@ -38,6 +41,13 @@ export class TcpModel {
   readonly flow: number;
   private readonly queueLimit: number;
   private readonly backpressure: boolean;
+  private readonly codel: boolean;
+  private readonly codelTarget: number;
+  private readonly codelInterval: number;
+  private firstAbove = NaN;
+  private dropNext = NaN;
+  private dropCount = 0;
+  codelDrops = 0;
   private readonly holdMs: number;
   private readonly ackDelayMs: number;
   // sender
@@ -80,7 +90,10 @@ export class TcpModel {
     this.mss = opts.mss ?? 1400;
     this.flow = opts.flow ?? 1;
     this.queueLimit = opts.queueLimitBytes ?? 512 * 1024;
-    this.backpressure = (opts.queueMode ?? 'backpressure') === 'backpressure';
+    this.backpressure = (opts.queueMode ?? 'backpressure') !== 'drop';
+    this.codel = opts.queueMode === 'codel';
+    this.codelTarget = opts.codelTargetMs ?? 5;
+    this.codelInterval = opts.codelIntervalMs ?? 100;
     this.holdMs = opts.holdMs ?? 80;
     this.ackDelayMs = opts.ackDelayMs ?? 10;
     const prev = bond.receiver.onDeliver;
@@ -108,7 +121,7 @@ export class TcpModel {
       }
       const seg = this.nextToSend(now);
       if (seg < 0) break;
-      if (full) {
+      if (full || this.codelDrop(now)) {
         this.tunnelDrops++; // tail drop at the tunnel's queue: the segment is lost
       } else {
         const seq = this.bond.sender.enqueue(this.mss, this.flow);
@@ -119,6 +132,36 @@ export class TcpModel {
       if (seg === this.nxt) this.nxt++;
     }
     this.armRto(now);
+  }
+
+  /**
+   * CoDel, simplified: the sojourn of a new packet is estimated from the
+   * backlog and the paths' rates; above target for an interval, drop, then
+   * drop again at interval / sqrt(count) while it stays above.
+   */
+  private codelDrop(now: number): boolean {
+    if (!this.codel) return false;
+    let rate = 0;
+    for (const p of this.bond.sender.paths.paths) if (p.usable) rate += p.rateBytesPerMs;
+    const sojourn = rate > 0 ? this.bond.sender.backlogBytes / rate : 0;
+    if (sojourn < this.codelTarget) {
+      this.firstAbove = NaN;
+      this.dropCount = 0;
+      this.dropNext = NaN;
+      return false;
+    }
+    if (Number.isNaN(this.firstAbove)) {
+      this.firstAbove = now + this.codelInterval;
+      return false;
+    }
+    if (now < this.firstAbove) return false;
+    if (Number.isNaN(this.dropNext) || now >= this.dropNext) {
+      this.dropCount++;
+      this.dropNext = now + this.codelInterval / Math.sqrt(this.dropCount);
+      this.codelDrops++;
+      return true;
+    }
+    return false;
   }
 
   /** Waits for room in the tunnel queue (the model has no callback for it: poll every 0.2 ms). */

@@ -10,7 +10,7 @@ import { TcpModel } from './tcp-model';
 
 const seconds = Number(process.argv[2] ?? 20);
 const only = process.argv[3];
-const mode = (process.argv[4] ?? 'backpressure') as 'backpressure' | 'drop';
+const mode = (process.argv[4] ?? 'backpressure') as 'backpressure' | 'drop' | 'codel';
 const recover = Number(process.argv[5] ?? 0);
 for (const rough of [false, true]) {
   for (const name of only ? [only] : schedulerNames()) {
