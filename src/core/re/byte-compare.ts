@@ -17,12 +17,13 @@ const NATIVE_FROM = 128;
 export function commonPrefix(buf: Uint8Array, view: DataView, a: number, b: number, max: number): number {
   let k = 0;
   const first = Math.min(max, WORDS_FIRST) - 4;
-  while (k <= first && view.getInt32(a + k) === view.getInt32(b + k)) k += 4;
+  while (k <= first && view.getInt32(a + k, true) === view.getInt32(b + k, true)) k += 4;
   if (k > first && max - k >= NATIVE_FROM && nativeCompare.call(buf, buf, a + k, a + max, b + k, b + max) === 0) {
     return max;
   }
-  const last = max - 4;
-  while (k <= last && view.getInt32(a + k) === view.getInt32(b + k)) k += 4;
+  const last8 = max - 8;
+  while (k <= last8 && view.getInt32(a + k, true) === view.getInt32(b + k, true) && view.getInt32(a + k + 4, true) === view.getInt32(b + k + 4, true)) k += 8;
+  if (k <= max - 4 && view.getInt32(a + k, true) === view.getInt32(b + k, true)) k += 4;
   while (k < max && buf[a + k] === buf[b + k]) k++;
   return k;
 }
@@ -31,12 +32,13 @@ export function commonPrefix(buf: Uint8Array, view: DataView, a: number, b: numb
 export function commonSuffix(buf: Uint8Array, view: DataView, a: number, b: number, max: number): number {
   let k = 0;
   const first = Math.min(max, WORDS_FIRST) - 4;
-  while (k <= first && view.getInt32(a - k - 4) === view.getInt32(b - k - 4)) k += 4;
+  while (k <= first && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true)) k += 4;
   if (k > first && max - k >= NATIVE_FROM && nativeCompare.call(buf, buf, a - max, a - k, b - max, b - k) === 0) {
     return max;
   }
-  const last = max - 4;
-  while (k <= last && view.getInt32(a - k - 4) === view.getInt32(b - k - 4)) k += 4;
+  const last8 = max - 8;
+  while (k <= last8 && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true) && view.getInt32(a - k - 8, true) === view.getInt32(b - k - 8, true)) k += 8;
+  if (k <= max - 4 && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true)) k += 4;
   while (k < max && buf[a - k - 1] === buf[b - k - 1]) k++;
   return k;
 }

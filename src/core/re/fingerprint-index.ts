@@ -4,8 +4,10 @@
  * every chunk the encoder sends is inserted again at its new position, content
  * that keeps recurring always has a fresh entry, so the eviction order is
  * least-recently-*used* content. A reused slot is unlinked lazily: each link
- * remembers the serial number of the entry it pointed to, and a walk stops at
- * a link whose target has since been reused.
+ * remembers the serial number (insertion count) of the entry it pointed to,
+ * and a walk stops at a link whose target has since been reused — which it
+ * was exactly when `capacity` entries were inserted after it, so the check
+ * reads no memory of the target.
  *
  * Layout: one record of 4 int32 per entry (fingerprint, position mod 2^32,
  * next, serial of next) and 2 per bucket (head, serial of head), so a lookup
@@ -24,7 +26,6 @@ const E_NEXT_SERIAL = 3;
 export class FingerprintIndex {
   private readonly buckets: Int32Array; // [head, headSerial] per bucket
   private readonly entries: Int32Array; // [fp, pos mod 2^32, next, nextSerial] per entry
-  private readonly serials: Int32Array; // serial of the entry now in each slot
   private readonly bucketShift: number;
   private cursor = 0;
   private inserted = 0;
@@ -39,11 +40,10 @@ export class FingerprintIndex {
     this.bucketShift = 32 - bits; // multiplicative hashing: the top bits are the well-mixed ones
     this.buckets = new Int32Array(buckets * 2).fill(-1);
     this.entries = new Int32Array(capacity * 4);
-    this.serials = new Int32Array(capacity).fill(-2);
   }
 
   get memoryBytes(): number {
-    return this.buckets.byteLength + this.entries.byteLength + this.serials.byteLength;
+    return this.buckets.byteLength + this.entries.byteLength;
   }
 
   insert(fp: number, pos: number): void {
@@ -57,7 +57,6 @@ export class FingerprintIndex {
     ent[r + E_POS] = pos % 4294967296; // stored as int32: the low 32 bits
     ent[r + E_NEXT] = this.buckets[b];
     ent[r + E_NEXT_SERIAL] = this.buckets[b + 1];
-    this.serials[e] = s;
     this.buckets[b] = e;
     this.buckets[b + 1] = s;
   }
@@ -75,7 +74,7 @@ export class FingerprintIndex {
     let want = this.buckets[b + 1];
     let n = 0;
     for (let steps = 0; e >= 0 && steps < 16 && n < out.length; steps++) {
-      if (this.serials[e] !== want) break; // the slot was reused: the rest of the chain is gone
+      if ((this.inserted - want) >>> 0 >= this.capacity) break; // the slot was reused: the rest of the chain is gone
       const r = e * 4;
       if (ent[r + E_FP] === fp) out[n++] = near - ((nearLow - ent[r + E_POS]) >>> 0);
       want = ent[r + E_NEXT_SERIAL];

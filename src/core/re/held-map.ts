@@ -36,22 +36,31 @@ export class HeldMap {
 
   private apply(pos: number, len: number): void {
     if (len <= 0) return;
-    const cap = this.capacity;
     const gmask = this.granuleMask;
+    const laps = this.laps;
+    const masks = this.masks;
     const gp = Math.floor(pos / G);
     let gi = gp & gmask;
-    let lap = Math.floor(pos / cap) + 1;
+    let lap = Math.floor(pos / this.capacity) + 1;
     let a = pos - gp * G; // first byte's offset in its granule
     let left = len;
+    // partial granules merge with what they held; whole ones are simply set
+    // (a payload spans ~40 granules, so this loop is most of the work)
     while (left > 0) {
-      const b = a + left < G ? a + left : G;
-      if (this.laps[gi] !== lap) {
-        this.laps[gi] = lap;
-        this.masks[gi] = 0;
+      if (a === 0 && left >= G) {
+        laps[gi] = lap;
+        masks[gi] = -1;
+        left -= G;
+      } else {
+        const b = a + left < G ? a + left : G;
+        if (laps[gi] !== lap) {
+          laps[gi] = lap;
+          masks[gi] = 0;
+        }
+        masks[gi] |= bitRange(a, b);
+        left -= b - a;
+        a = 0;
       }
-      this.masks[gi] |= bitRange(a, b);
-      left -= b - a;
-      a = 0;
       gi = (gi + 1) & gmask;
       if (gi === 0) lap++;
     }
