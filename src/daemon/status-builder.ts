@@ -197,7 +197,7 @@ export class StatusBuilder {
     sh.sent = p.sentPackets;
     this.share.set(name, sh);
     this.totalSentPrev.set(name, totalSent);
-    const measured = Number.isFinite(p.srttMs) && p.minRttMs < Infinity;
+    const measured = p.rttMeasured;
     return {
       name,
       interface: this.config.role === 'edge' ? this.config.edge.paths[p.id]?.interface ?? null : null,

@@ -177,7 +177,8 @@ export class PeerLink {
   private onData(now: number, d: DataFrame, size: number): void {
     this.counters.rxDataPackets++;
     this.counters.rxDataBytes += d.payload.length;
-    this.ack.onData(now, d, size);
+    // Count payload bytes, as the sender's onDataSent does: the delivery rate compares the two.
+    this.ack.onData(now, d, d.payload.length);
     // The payload is a view into the receive slab: keep a copy while it may be held.
     let payload: Uint8Array | null;
     if ((d.flags & DataFlags.RE_ENCODED) !== 0) {
@@ -309,7 +310,7 @@ export class PeerLink {
       if (!q) return undefined;
       const req = this.req;
       req.now = now;
-      req.size = q.payload.length + 64;
+      req.size = q.payload.length;
       req.backlogBytes = this.queue.backlogOf(q.flow);
       req.flow = q.flow;
       this.scheduler.pick(req, this.paths.paths, this.pick);
