@@ -127,20 +127,21 @@ let scanCut = false;
  * single largest cost, and the shift-add chain leaves room for the loads.
  */
 function scanToCut(data: Uint8Array, i: number, stop: number, h: number, mask: number): number {
+  const g = GEAR; // a local: the table's base stays in a register across the loop
   scanCut = true;
   while (i + 4 <= stop) {
-    h = ((h << 1) + GEAR[data[i]]) | 0;
+    h = ((h << 1) + g[data[i]]) | 0;
     if ((h & mask) === 0) return done(h, i + 1);
-    h = ((h << 1) + GEAR[data[i + 1]]) | 0;
+    h = ((h << 1) + g[data[i + 1]]) | 0;
     if ((h & mask) === 0) return done(h, i + 2);
-    h = ((h << 1) + GEAR[data[i + 2]]) | 0;
+    h = ((h << 1) + g[data[i + 2]]) | 0;
     if ((h & mask) === 0) return done(h, i + 3);
-    h = ((h << 1) + GEAR[data[i + 3]]) | 0;
+    h = ((h << 1) + g[data[i + 3]]) | 0;
     if ((h & mask) === 0) return done(h, i + 4);
     i += 4;
   }
   while (i < stop) {
-    h = ((h << 1) + GEAR[data[i++]]) | 0;
+    h = ((h << 1) + g[data[i++]]) | 0;
     if ((h & mask) === 0) return done(h, i);
   }
   scanCut = false;

@@ -127,8 +127,12 @@ export class MatchFinder {
     while (nm < MAX_MATCHES) {
       const e = this.ends[nm - 1];
       this.reset();
+      const src = this.pos - this.f.lastDist;
+      const size = this.ring.length;
       for (let d = 1; d <= RESYNC_MAX && e + d < this.n && this.bestLen === 0; d = d < 4 ? d + 1 : d * 2) {
-        this.tryCandidate(e + d, this.pos + e + d - this.f.lastDist, e);
+        // the distance resumes at e+d only if that byte agrees: most tries end here
+        if (this.ring[this.pi + e + d] !== this.ring[(src + e + d) % size]) continue;
+        this.tryCandidate(e + d, src + e + d, e);
       }
       if (this.bestLen === 0) return nm;
       nm = this.take(nm);
