@@ -48,8 +48,11 @@ export class ReDecoder {
   constructor(opts: ReDecoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
     this.ring = new Uint8Array(this.cacheBytes);
-    if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
+    if (opts.prefault) {
+      this.ring.fill(1).fill(0);
+      this.held.prefault();
+    }
   }
 
   get memoryBytes(): number {

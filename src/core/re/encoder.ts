@@ -42,7 +42,7 @@ export interface ReEncoderOptions {
   gating?: ReGating;
   /** Payloads shorter than this go raw and stay out of the cache (default 64). */
   minPayload?: number;
-  /** Commit the cache's memory now instead of page by page on first use (steady speed from the start). */
+  /** Commit the memory of the cache, held map and index now instead of page by page on first use (steady speed from the start). */
   prefault?: boolean;
 }
 
@@ -110,6 +110,10 @@ export class ReEncoder {
     this.held = new HeldMap(this.cacheBytes);
     this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / this.params.normalSize)); // about one entry per chunk cached
     this.matcher = new MatchFinder(this.ring, this.held, this.index, this.lost);
+    if (opts.prefault) {
+      this.held.prefault();
+      this.index.prefault();
+    }
   }
 
   /** Fingerprint hits that became references. */

@@ -42,6 +42,11 @@ export class FingerprintIndex {
     this.entries = new Int32Array(capacity * 4);
   }
 
+  /** Commits the index's memory now (its pages are otherwise faulted in on first use). */
+  prefault(): void {
+    this.entries.fill(1).fill(0);
+  }
+
   get memoryBytes(): number {
     return this.buckets.byteLength + this.entries.byteLength;
   }

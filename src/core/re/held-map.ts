@@ -25,6 +25,11 @@ export class HeldMap {
     this.granuleMask = n - 1;
   }
 
+  /** Commits the map's memory now (its pages are otherwise faulted in on first use). */
+  prefault(): void {
+    this.cells.fill(1).fill(0);
+  }
+
   /** Bytes of memory this map uses. */
   get memoryBytes(): number {
     return this.cells.byteLength;
