@@ -10,7 +10,8 @@
  * bytes stay contiguous even when many flows interleave; an extent never
  * straddles the end of the ring, so a contiguous range is one slice of it.
  */
-import { chunkParams, findBoundaries, type ChunkParams, type ChunkerState } from './gear-chunker';
+import { CutMap } from './cut-map';
+import { chunkParams, findBoundaries, stateAt, type ChunkParams, type ChunkerState } from './gear-chunker';
 import { FingerprintIndex } from './fingerprint-index';
 import { HeldMap } from './held-map';
 import { LostRanges } from './lost-ranges';
@@ -85,6 +86,7 @@ export class ReEncoder {
   private readonly ring: Uint8Array;
   private readonly held: HeldMap;
   private readonly index: FingerprintIndex;
+  private readonly cutMap: CutMap;
   private readonly lost = new LostRanges();
   private readonly sent = new SentPackets();
   private readonly matcher: MatchFinder;
@@ -110,9 +112,11 @@ export class ReEncoder {
     this.held = new HeldMap(this.cacheBytes);
     this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / this.params.normalSize)); // about one entry per chunk cached
     this.matcher = new MatchFinder(this.ring, this.held, this.index, this.lost);
+    this.cutMap = new CutMap(this.cacheBytes);
     if (opts.prefault) {
       this.held.prefault();
       this.index.prefault();
+      this.cutMap.prefault();
     }
   }
 
@@ -121,9 +125,9 @@ export class ReEncoder {
     return this.matcher.hits;
   }
 
-  /** Bytes of memory held by the cache, possession map and index. */
+  /** Bytes of memory held by the cache, possession map, index and boundary map. */
   get memoryBytes(): number {
-    return this.ring.byteLength + this.held.memoryBytes + this.index.memoryBytes;
+    return this.ring.byteLength + this.held.memoryBytes + this.index.memoryBytes + this.cutMap.memoryBytes;
   }
 
   /**
@@ -144,13 +148,14 @@ export class ReEncoder {
     const pi = pos % this.cacheBytes;
     // (no held-map work here: bits of an older lap never count for this one)
     this.ring.set(payload, pi);
+    this.cutMap.clear(pi, n);
     let nm = this.matcher.start(flow, pos, n, this.head, this.gating === 'flow');
     let nb = 0;
     if (nm > 0 && this.matcher.ends[nm - 1] === n) {
       // the flow's last distance covered the packet (a repeated transfer):
-      // no lookups needed, so no chunking; the chunker restarts at the next
-      // packet (the gear hash forgets all but the last 32 bytes anyway)
-      flow.chunkStale = true;
+      // no lookups needed, so no chunking: the boundaries are the source's;
+      // the chunker restarts on the next packet that needs it
+      this.inheritCuts(flow, pi, nm);
     } else {
       if (flow.chunkStale) this.rechunk(flow, pos, pi);
       nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
@@ -253,6 +258,33 @@ export class ReEncoder {
   }
 
   /**
+   * A packet its matches cover takes the boundaries of the matched source
+   * bytes (into the boundary map, for later copies of it) and the flow's
+   * chunker continues from the last one, as the source's did. They are not
+   * indexed again: the content stays indexed at the source, which is
+   * acknowledged, while a fresh entry would point at bytes the decoder may
+   * not hold yet and crowd the acknowledged ones out of a lookup's
+   * candidates (measured: fewer wire bytes than re-indexing, and no index
+   * cache misses for a repeated transfer).
+   */
+  private inheritCuts(f: FlowState, pi: number, nm: number): void {
+    const m = this.matcher;
+    const cuts = this.cuts;
+    let nb = 0;
+    for (let j = 0; j < nm; j++) {
+      const s = m.starts[j];
+      nb = this.cutMap.collect(m.sources[j] % this.cacheBytes, m.ends[j] - s, s + 1, cuts, nb);
+    }
+    for (let k = 0; k < nb; k++) this.cutMap.set(pi + cuts[k] - 1);
+    const n = m.ends[nm - 1];
+    const last = nb > 0 ? cuts[nb - 1] : -1;
+    if (last >= 0 && n - last < this.params.maxSize) {
+      stateAt(this.params, f, this.ring, pi + last, pi + n);
+      f.chunkStale = false;
+    } else f.chunkStale = true; // the source's boundaries are unknown there: re-read history later
+  }
+
+  /**
    * The chunker skipped the flow's last packet(s): restart it on the bytes
    * just before pos (same extent, so contiguous in the ring). Content-defined
    * cuts resynchronize at the first cut both streams share, so a few chunks
@@ -330,7 +362,11 @@ export class ReEncoder {
   /** Puts the payload into the cache at pos and its boundaries into the index. */
   private store(f: FlowState, n: number, pos: number, nb: number): void {
     if (this.gating === 'off') this.held.mark(pos, n);
-    for (let k = 0; k < nb; k++) this.index.insert(this.fps[k], pos + this.cuts[k]);
+    const pi = pos % this.cacheBytes;
+    for (let k = 0; k < nb; k++) {
+      this.index.insert(this.fps[k], pos + this.cuts[k]);
+      this.cutMap.set(pi + this.cuts[k] - 1); // the chunk's last byte: stays inside this packet's slots
+    }
     f.bytes += n;
   }
 }

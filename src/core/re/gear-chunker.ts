@@ -117,6 +117,21 @@ export function findBoundaries(
   return n;
 }
 
+/**
+ * The chunker's state right after data[0, to) when its last cut was at
+ * `cut` (to - cut < maxSize): the hash of the bytes since the later of
+ * (cut + skip) and to - 32 — the rolling hash forgets older bytes, and the
+ * skip phase restarts it — as when the stream had been chunked through.
+ * Also the fingerprint of a boundary at `to` (cut = to - maxSize).
+ */
+export function stateAt(p: ChunkParams, st: ChunkerState, data: Uint8Array, cut: number, to: number): void {
+  const g = GEAR;
+  let h = 0;
+  for (let i = Math.max(cut + Math.max(0, p.minSize - WINDOW), to - WINDOW); i < to; i++) h = ((h << 1) + g[data[i]]) | 0;
+  st.gear = h;
+  st.chunkLen = to - cut;
+}
+
 /** Hash after the last scanToCut, and whether it stopped on a cut. */
 let scanHash = 0;
 let scanCut = false;
