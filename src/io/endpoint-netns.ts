@@ -74,7 +74,9 @@ export function setupEndpointNetns(opts: EndpointNetnsOptions): EndpointNetns {
   };
   try {
     ip(['link', 'set', 'dev', opts.tunName, 'netns', ns]);
-    const lines = [`link set dev ${opts.tunName} name ${TUN_IFNAME}`, `link set dev ${TUN_IFNAME} mtu ${opts.mtu} up`];
+    // txqueuelen 2000: a TCP sender may queue ~1 MB into the TUN while the daemon is descheduled;
+    // the default 500 dropped it there (4-8x more inner retransmits, docs/performance.md).
+    const lines = [`link set dev ${opts.tunName} name ${TUN_IFNAME}`, `link set dev ${TUN_IFNAME} mtu ${opts.mtu} txqueuelen 2000 up`];
     for (const a of opts.addresses) lines.push(`${isV6(a) ? '-6 ' : ''}addr add ${a} dev ${TUN_IFNAME}${isV6(a) ? ' nodad' : ''}`);
     if (opts.addresses.some((a) => !isV6(a))) lines.push(`route add default dev ${TUN_IFNAME}`);
     if (opts.addresses.some(isV6)) lines.push(`-6 route add default dev ${TUN_IFNAME}`);
