@@ -51,8 +51,8 @@ const MAX_PAYLOAD = 65535;
 const MIN_EXTENT = 4096;
 const MAX_EXTENT = 1 << 20;
 const MAX_FLOWS = 8192;
-/** Chunks of history (at their maximum size) the chunker re-reads after skipping packets. */
-const REWARM_CHUNKS = 2;
+/** Matched bytes past a boundary from which the chunker jumps to the match's end. */
+const JUMP_MIN = 64;
 
 interface FlowState extends ChunkerState, MatchFlow {
   /** Next cache position of this flow and the end of its extent. */
@@ -60,8 +60,6 @@ interface FlowState extends ChunkerState, MatchFlow {
   extEnd: number;
   /** Payload bytes cached for this flow so far (sizes its next extent). */
   bytes: number;
-  /** The chunker state is not this flow's: packets were matched whole without chunking. */
-  chunkStale: boolean;
 }
 
 export class ReEncoder {
@@ -97,6 +95,7 @@ export class ReEncoder {
   // per-packet scratch
   private readonly cuts = new Int32Array(4096);
   private readonly fps = new Int32Array(4096);
+  private readonly srcCuts = new Int32Array(4096);
 
   constructor(opts: ReEncoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
@@ -149,19 +148,8 @@ export class ReEncoder {
     // (no held-map work here: bits of an older lap never count for this one)
     this.ring.set(payload, pi);
     this.cutMap.clear(pi, n);
-    let nm = this.matcher.start(flow, pos, n, this.head, this.gating === 'flow');
-    let nb = 0;
-    if (nm > 0 && this.matcher.ends[nm - 1] === n) {
-      // the flow's last distance covered the packet (a repeated transfer):
-      // no lookups needed, so no chunking: the boundaries are the source's;
-      // the chunker restarts on the next packet that needs it
-      this.inheritCuts(flow, pi, nm);
-    } else {
-      if (flow.chunkStale) this.rechunk(flow, pos, pi);
-      nb = findBoundaries(this.params, flow, this.ring, pi, pi + n, this.cuts, this.fps);
-      for (let k = 0; k < nb; k++) this.cuts[k] -= pi;
-      nm = this.matcher.find(nm, this.cuts, this.fps, nb);
-    }
+    const nb = this.chunkAndMatch(flow, pos, pi, n);
+    const nm = this.matcher.count;
     let len = nm > 0 ? this.writeOps(pi, n, pos, nm, out) : -1;
     if (len < 0) {
       out[0] = VERSION | KIND_LITERAL;
@@ -251,51 +239,55 @@ export class ReEncoder {
         const oldest = this.flows.keys().next().value as number;
         this.flows.delete(oldest);
       }
-      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0, chunkStale: false };
+      f = { gear: 0, chunkLen: 0, writePos: 0, extEnd: 0, extStart: 0, prevStart: 0, prevEnd: 0, bytes: 0, lastDist: 0 };
       this.flows.set(key, f);
     }
     return f;
   }
 
   /**
-   * A packet its matches cover takes the boundaries of the matched source
-   * bytes (into the boundary map, for later copies of it) and the flow's
-   * chunker continues from the last one, as the source's did. They are not
-   * indexed again: the content stays indexed at the source, which is
-   * acknowledged, while a fresh entry would point at bytes the decoder may
-   * not hold yet and crowd the acknowledged ones out of a lookup's
-   * candidates (measured: fewer wire bytes than re-indexing, and no index
-   * cache misses for a repeated transfer).
+   * Finds the packet's matches, chunking it one boundary at a time and only
+   * where a lookup can still help: the flow's last distance is tried first,
+   * and bytes a match covers are not chunked — the chunker jumps to the
+   * match's end, continuing from the source's boundaries (jumpTo). Leaves
+   * the boundaries it found in cuts/fps (payload offsets); returns their count.
    */
-  private inheritCuts(f: FlowState, pi: number, nm: number): void {
+  private chunkAndMatch(f: FlowState, pos: number, pi: number, n: number): number {
     const m = this.matcher;
-    const cuts = this.cuts;
+    m.start(f, pos, n, this.head, this.gating === 'flow');
+    let o = 0;
+    if (m.count > 0 && this.jumpTo(f, pi, m.count - 1)) o = m.covered;
     let nb = 0;
-    for (let j = 0; j < nm; j++) {
-      const s = m.starts[j];
-      nb = this.cutMap.collect(m.sources[j] % this.cacheBytes, m.ends[j] - s, s + 1, cuts, nb);
+    while (o < n && nb < this.cuts.length) {
+      if (findBoundaries(this.params, f, this.ring, pi + o, pi + n, this.cuts, this.fps, nb, nb + 1) === nb) break;
+      const b = this.cuts[nb] - pi;
+      this.cuts[nb] = b;
+      const before = m.count;
+      m.boundary(b, this.fps[nb++]);
+      o = m.count > before && m.covered - b > JUMP_MIN && this.jumpTo(f, pi, m.count - 1) ? m.covered : b;
     }
-    for (let k = 0; k < nb; k++) this.cutMap.set(pi + cuts[k] - 1);
-    const n = m.ends[nm - 1];
-    const last = nb > 0 ? cuts[nb - 1] : -1;
-    if (last >= 0 && n - last < this.params.maxSize) {
-      stateAt(this.params, f, this.ring, pi + last, pi + n);
-      f.chunkStale = false;
-    } else f.chunkStale = true; // the source's boundaries are unknown there: re-read history later
+    return nb;
   }
 
   /**
-   * The chunker skipped the flow's last packet(s): restart it on the bytes
-   * just before pos (same extent, so contiguous in the ring). Content-defined
-   * cuts resynchronize at the first cut both streams share, so a few chunks
-   * of history nearly always give the boundaries the unbroken stream has.
+   * Continues the flow's chunker at the end of match j as the source's
+   * chunker did: from the source's last boundary inside the match (the
+   * boundary map), whose cuts this packet takes over. Those boundaries are
+   * not indexed again: the content stays indexed at the source, which is
+   * acknowledged, while a fresh entry would point at bytes the decoder may
+   * not hold yet and crowd acknowledged ones out of a lookup's candidates
+   * (measured: fewer wire bytes than re-indexing, and no index cache misses
+   * for a repeated transfer). False when the match holds no source boundary.
    */
-  private rechunk(f: FlowState, pos: number, pi: number): void {
-    f.chunkStale = false;
-    f.gear = 0;
-    f.chunkLen = 0;
-    const w = Math.min(REWARM_CHUNKS * this.params.maxSize, pos - f.extStart);
-    findBoundaries(this.params, f, this.ring, pi - w, pi, this.cuts, this.fps);
+  private jumpTo(f: FlowState, pi: number, j: number): boolean {
+    const m = this.matcher;
+    const s = m.starts[j];
+    const e = m.ends[j];
+    const nb = this.cutMap.collect(m.sources[j] % this.cacheBytes, e - s, s + 1, this.srcCuts, 0);
+    if (nb === 0 || e - this.srcCuts[nb - 1] >= this.params.maxSize) return false;
+    for (let k = 0; k < nb; k++) this.cutMap.set(pi + this.srcCuts[k] - 1);
+    stateAt(this.params, f, this.ring, pi + this.srcCuts[nb - 1], pi + e);
+    return true;
   }
 
   /** Cache position for the flow's next n bytes, opening a new extent when needed. */

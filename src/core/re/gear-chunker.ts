@@ -58,7 +58,9 @@ const WINDOW = 32;
 /**
  * Scans data[from, to) continuing `st`; writes each boundary's index (the
  * offset just past the chunk's last byte) to `cuts` and its fingerprint to
- * `fps`; returns how many were written (at most cuts.length).
+ * `fps` from index `first` on; returns the index after the last one written
+ * (at most cuts.length). Stops right after a cut once that index reaches
+ * `limit` (the state then continues from that cut).
  *
  * One tight loop per phase of a chunk: skip (bytes that can neither end a
  * chunk nor still be in the window at minSize), warm-up, strict mask, loose
@@ -73,10 +75,12 @@ export function findBoundaries(
   to: number,
   cuts: Int32Array,
   fps: Int32Array,
+  first = 0,
+  limit = cuts.length,
 ): number {
   let h = st.gear;
   let len = st.chunkLen;
-  let n = 0;
+  let n = first;
   const { minSize, normalSize, maxSize, maskSmall, maskLarge } = p;
   const skipTo = minSize - WINDOW;
   let i = from;
@@ -110,6 +114,7 @@ export function findBoundaries(
         n++;
       }
       len = 0;
+      if (n >= limit) break;
     }
   }
   st.gear = h;

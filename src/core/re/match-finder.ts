@@ -38,6 +38,9 @@ export class MatchFinder {
   readonly ends = new Int32Array(MAX_MATCHES);
   readonly sources = new Float64Array(MAX_MATCHES);
   hits = 0;
+  /** Matches of the packet so far, and the payload offset up to which it is matched or passed over. */
+  count = 0;
+  covered = 0;
 
   private readonly cands = new Float64Array(CANDIDATES);
   private readonly view: DataView;
@@ -67,50 +70,45 @@ export class MatchFinder {
    * Starts matching the n payload bytes at cache position pos (ring offset
    * pos % size): tries the flow's last distance at the packet start (and
    * resyncs after it). head is the cache's end; trustOwn allows the flow's own
-   * unacknowledged bytes (gating 'flow'). Returns the number of matches so
-   * far; when the last one ends at n the packet needs no chunk boundaries.
+   * unacknowledged bytes (gating 'flow'). Then call boundary() for each chunk
+   * boundary in order; `count` matches are in starts/ends/sources, and
+   * payload bytes before `covered` need no more boundaries.
    */
-  start(f: MatchFlow, pos: number, n: number, head: number, trustOwn: boolean): number {
+  start(f: MatchFlow, pos: number, n: number, head: number, trustOwn: boolean): void {
     this.f = f;
     this.pos = pos;
     this.pi = pos % this.ring.length;
     this.n = n;
     this.head = head;
     this.trustOwn = trustOwn;
-    if (f.lastDist === 0) return 0;
+    this.count = 0;
+    this.covered = 0;
+    if (f.lastDist === 0) return;
     this.reset();
     this.tryCandidate(0, pos - f.lastDist, 0);
-    return this.bestLen > 0 ? this.resync(this.take(0)) : 0;
+    if (this.bestLen > 0) this.settle(this.resync(this.take(0)));
   }
 
-  /**
-   * Continues the packet of start() (which returned nm) at its chunk
-   * boundaries cuts[0, nb) with fingerprints fps. Returns the number of
-   * matches, in payload order.
-   */
-  find(nm: number, cuts: Int32Array, fps: Int32Array, nb: number): number {
-    const f = this.f;
-    const pos = this.pos;
+  /** Looks for a match at the chunk boundary at payload offset b (fingerprint fp). */
+  boundary(b: number, fp: number): void {
+    const litStart = this.covered;
     const n = this.n;
-    const head = this.head;
-    let litStart = nm > 0 ? this.ends[nm - 1] : 0;
-    for (let k = 0; k < nb && litStart < n && nm < MAX_MATCHES; k++) {
-      const b = cuts[k];
-      if (b < litStart) continue;
-      this.reset();
-      if (f.lastDist !== 0) this.tryCandidate(b, pos + b - f.lastDist, litStart);
-      if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
-        const nc = this.index.lookup(fps[k], head, this.cands);
-        for (let c = 0; c < nc; c++) {
-          if (this.tryCandidate(b, this.cands[c], litStart)) break;
-        }
-      }
-      if (this.bestLen > 0) {
-        nm = this.resync(this.take(nm));
-        litStart = this.ends[nm - 1];
+    if (b < litStart || litStart >= n || this.count >= MAX_MATCHES) return;
+    const f = this.f;
+    this.reset();
+    if (f.lastDist !== 0) this.tryCandidate(b, this.pos + b - f.lastDist, litStart);
+    if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
+      const nc = this.index.lookup(fp, this.head, this.cands);
+      for (let c = 0; c < nc; c++) {
+        if (this.tryCandidate(b, this.cands[c], litStart)) break;
       }
     }
-    return nm;
+    if (this.bestLen > 0) this.settle(this.resync(this.take(this.count)));
+  }
+
+  private settle(nm: number): void {
+    this.count = nm;
+    this.covered = this.ends[nm - 1];
   }
 
   private reset(): void {
