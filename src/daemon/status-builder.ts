@@ -70,6 +70,7 @@ export class StatusBuilder {
     drops.source_not_allowed = tc.dropSourceNotAllowed;
     drops.no_path_address = tc.dropNoPathAddress;
     drops.queue_full = 0;
+    drops.queue_delay = 0;
     drops.re_undecodable = 0;
     let re: { inputBytes: number; outputBytes: number; hits: number; misses: number; cacheBytes: number } | null = null;
     let holdBounds: number[] = [];
@@ -96,14 +97,15 @@ export class StatusBuilder {
       if (!link) continue;
       const c = link.counters;
       // Each peer is one user of the tunnel: a gateway's clients, or the edge's own host.
-      users.push({ name: info.name, class: 'normal', txBytes: c.tunBytes, rxBytes: c.deliveredBytes, droppedPackets: c.dropQueueFull + c.dropMalformedInner });
+      users.push({ name: info.name, class: 'normal', txBytes: c.tunBytes, rxBytes: c.deliveredBytes, droppedPackets: link.queueDrops.overflow + link.queueDrops.codel + c.dropMalformedInner });
       txBytes += c.tunBytes;
       txPackets += c.tunPackets;
       rxBytes += c.deliveredBytes;
       rxPackets += c.deliveredPackets;
       reinjectedPackets += c.reinjectedPackets;
       reinjectedBytes += c.reinjectedBytes;
-      drops.queue_full += c.dropQueueFull;
+      drops.queue_full += link.queueDrops.overflow;
+      drops.queue_delay = (drops.queue_delay ?? 0) + link.queueDrops.codel;
       drops.re_undecodable = (drops.re_undecodable ?? 0) + c.dropReUndecodable;
       if (link.re) {
         const e = link.re.encoder;

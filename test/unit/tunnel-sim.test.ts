@@ -104,7 +104,7 @@ describe('redundancy elimination on the simulated tunnel', () => {
       for (let off = 0; off < data.length; off += 1300, n++) {
         const len = Math.min(1300 - shift, data.length - off);
         const seg = tcpSegment(data, off, len, sport, n);
-        pair.net.clock.at(startAt + n * 0.5, () => pair.edgeSend(seg));
+        pair.net.clock.at(startAt + n * 1, () => pair.edgeSend(seg));
       }
       return n;
     };

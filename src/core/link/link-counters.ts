@@ -11,7 +11,6 @@ export class LinkCounters {
   reinjectedPackets = 0;
   reinjectedBytes = 0;
   pathDownEvents = 0;
-  dropQueueFull = 0;
   dropMalformedInner = 0;
   /** RE-encoded packets that could not be decoded (dropped; the inner TCP retransmits). */
   dropReUndecodable = 0;

@@ -35,8 +35,10 @@ export interface PeerLinkOptions {
   reorder?: Partial<ReorderOptions>;
   ack?: Partial<AckOptions>;
   flowOrdering?: Partial<FlowOrderingOptions>;
-  /** Bytes of new data that may wait for a path; beyond it packets are dropped. Default 512 KiB. */
+  /** Bytes of new data that may wait for a path; beyond it the fattest flow loses packets. Default 512 KiB. */
   sendQueueBytes?: number;
+  /** Sojourn time a flow's packets may keep above before the queue drops from it (CoDel target), ms. Default 20. */
+  queueTargetMs?: number;
   /** Packets kept for reinjection until acknowledged. Default 32768. */
   sendBufferPackets?: number;
   /** Seed for the flow hash (per session, so flows can't be steered into collisions). */
@@ -103,7 +105,7 @@ export class PeerLink {
     this.reorder = new ReorderBuffer(opts.reorder);
     this.ack = new AckGenerator(opts.ack);
     this.classifier = new FlowClassifier(opts.flowOrdering, opts.flowSeed ?? 0);
-    this.queue = new SendQueue(opts.sendQueueBytes ?? 512 * 1024);
+    this.queue = new SendQueue({ maxBytes: opts.sendQueueBytes ?? 512 * 1024, targetMs: opts.queueTargetMs });
     this.sent = new SendBuffer(opts.sendBufferPackets ?? 1 << 15);
     this.re = opts.re ? new ReCodec(opts.re) : null;
   }
@@ -121,6 +123,11 @@ export class PeerLink {
 
   get queuedBytes(): number {
     return this.queue.bytes;
+  }
+
+  /** Packets the send queue dropped: over its byte cap, and by the sojourn-time law (CoDel). */
+  get queueDrops(): { overflow: number; codel: number } {
+    return { overflow: this.queue.overflowDrops, codel: this.queue.codelDrops };
   }
 
   get unackedPackets(): number {
@@ -144,14 +151,8 @@ export class PeerLink {
       flags |= DataFlags.RE_ENCODED;
       reToken = this.re!.lastToken;
     } else payload = this.copies.copy(packet);
-    const seq = this.nextSeq;
-    const q: QueuedPacket = { seq, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken };
-    if (!this.queue.push(q)) {
-      this.counters.dropQueueFull++;
-      return false;
-    }
-    this.nextSeq++;
-    q.flowPrevSeq = this.chain.next(info.flow, seq);
+    // Numbered when it leaves the queue, so a packet the queue drops leaves no hole behind.
+    this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken });
     this.counters.tunPackets++;
     this.counters.tunBytes += packet.length;
     return true;
@@ -235,7 +236,7 @@ export class PeerLink {
     // riding on a data frame sent there when it fits, otherwise alone (at most one data frame later).
     const ackPath = this.ack.pollAckPath(now);
     if (ackPath < 0 || !this.ackWaited) {
-      const head = this.pendingPacket ?? this.queue.peek();
+      const head = this.pendingPacket ?? this.queue.peek(now);
       const data = this.nextData(now);
       if (data) {
         const rides = ackPath >= 0 && data.pathId === ackPath && head !== undefined && head.payload.length + ACK_ROOM <= this.maxFrameBytes;
@@ -306,7 +307,7 @@ export class PeerLink {
     let q = this.pendingPacket;
     if (!q || this.pendingPaths.length === 0) {
       this.pendingPacket = undefined;
-      q = this.queue.peek();
+      q = this.queue.peek(now);
       if (!q) return undefined;
       const req = this.req;
       req.now = now;
@@ -319,7 +320,11 @@ export class PeerLink {
         return undefined;
       }
       this.waitUntil = Infinity;
-      this.queue.shift();
+      this.queue.shift(now);
+      if (q.seq === 0) {
+        q.seq = this.nextSeq++;
+        q.flowPrevSeq = this.chain.next(q.flow, q.seq);
+      }
       this.pendingPacket = q;
       this.pendingPaths.length = 0;
       for (let k = 0; k < this.pick.count; k++) this.pendingPaths.push(this.pick.pathIds[k]);
