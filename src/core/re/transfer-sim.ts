@@ -35,6 +35,8 @@ export interface TransferSimOptions {
    * the separate throughput pass; without it the speeds come out 0.
    */
   clock?: () => number;
+  /** Throughput passes to run; the fastest encode and decode are reported (default 1). */
+  speedRuns?: number;
 }
 
 export interface TransferSimResult {
@@ -187,7 +189,13 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   phase(NEW_FLOW, newStream);
   for (let i = 0; i < 64 && (channel.length > 0 || retransmit.length > 0); i++) pump(true);
 
-  const speed = opts.clock ? measureThroughput(oldData, newStream, opts.clock, opts) : { encodeMbps: 0, decodeMbps: 0 };
+  const speed = { encodeMbps: 0, decodeMbps: 0 };
+  for (let run = 0; opts.clock && run < Math.max(1, opts.speedRuns ?? 1); run++) {
+    // the fastest run: other jobs on a shared machine only ever slow one down
+    const r = measureThroughput(oldData, newStream, opts.clock, opts);
+    speed.encodeMbps = Math.max(speed.encodeMbps, r.encodeMbps);
+    speed.decodeMbps = Math.max(speed.decodeMbps, r.decodeMbps);
+  }
   const newIn = input.get(NEW_FLOW) ?? 0;
   const newWire = wire.get(NEW_FLOW) ?? 0;
   const totalIn = newIn + (input.get(OLD_FLOW) ?? 0);
