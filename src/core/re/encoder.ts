@@ -52,7 +52,7 @@ const MIN_EXTENT = 4096;
 const MAX_EXTENT = 1 << 20;
 const MAX_FLOWS = 8192;
 /** Matched bytes past a boundary from which the chunker jumps to the match's end. */
-const JUMP_MIN = 64;
+const JUMP_MIN = 256;
 
 interface FlowState extends ChunkerState, MatchFlow {
   /** Next cache position of this flow and the end of its extent. */

@@ -10,7 +10,10 @@
  * byte-compared and the match extended byte by byte to both packet edges,
  * across chunk boundaries: a run of old chunks plus partial chunks at the
  * edges is ONE reference (dist, len); new bytes stay literals. The decoder
- * keeps only the byte cache and copies ranges.
+ * keeps only the byte cache and copies ranges. Bytes a match already covers
+ * (most of a repeated transfer) are neither chunked nor indexed again: the
+ * chunker jumps to the match's end and continues from the source's
+ * boundaries (cut-map.ts), which keeps the encoder near its memcmp speed there.
  *
  * Loss and reordering can never corrupt data:
  * - each message carries the cache position of its bytes, so the decoder
