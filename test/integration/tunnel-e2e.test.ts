@@ -44,7 +44,7 @@ describe('braid end to end over a two-path lab', function () {
     const wifi = gwPathTx(t, 'wifi') - before.wifi;
     const lte = gwPathTx(t, 'lte') - before.lte;
     expect(wifi, 'bytes on wifi').to.be.greaterThan(5 * 1024 * 1024);
-    expect(lte, 'bytes on lte').to.be.greaterThan(2 * 1024 * 1024);
+    expect(lte, 'bytes on lte').to.be.greaterThan(1024 * 1024);
   });
 
   it('finishes a transfer when a path is cut silently mid-way, and uses the path again after', async () => {
