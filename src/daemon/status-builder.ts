@@ -132,7 +132,7 @@ export class StatusBuilder {
       let totalSent = 0;
       for (const p of link.paths.paths) totalSent += p.sentPackets;
       for (const p of link.paths.paths) {
-        const name = cfg.role === 'edge' ? cfg.edge.paths[p.id]?.name ?? `path${p.id}` : `${info.name}/${p.id}`;
+        const name = cfg.role === 'edge' ? cfg.edge.paths[p.id]?.name ?? `path${p.id}` : `${info.name}/${this.ep.pathName(peer, p.id) ?? p.id}`;
         const rx = link.rxByPath.get(p.id);
         const sock = cfg.role === 'edge' ? this.sockets[p.id] : undefined;
         const remote = cfg.role === 'edge' ? cfg.edge.paths[p.id]?.remote.text ?? '' : this.ep.pathAddress(peer, p.id)?.key ?? '';

@@ -29,11 +29,14 @@ describe('braid end to end over a two-path lab', function () {
     await t?.down();
   });
 
-  it('pings through the tunnel both ways', () => {
+  it('pings through the tunnel both ways', async () => {
     const out = ping(t.edgeNs, t.lab.appGwAddr);
     expect(out.ok, out.out).to.equal(true);
     const back = ping(t.lab.appGwNs, t.edgeTunAddr);
     expect(back.ok, back.out).to.equal(true);
+    // the gateway names the client's paths as the client announced them
+    const names = (await t.gwStatus()).paths.map((p) => p.name).sort();
+    expect(names).to.deep.equal([`${t.edgeName}/lte`, `${t.edgeName}/wifi`]);
   });
 
   it('carries a 50 MB transfer byte-identical, using both paths', async () => {

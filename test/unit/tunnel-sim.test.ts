@@ -19,6 +19,8 @@ describe('tunnel endpoints on the simulated network', () => {
     pair.run(300);
     expect(pair.edge.isEstablished(0)).to.equal(true);
     expect(pair.gw.isEstablished(0)).to.equal(true);
+    // the edge announced its paths' names to the gateway
+    expect([pair.gw.pathName(0, 0), pair.gw.pathName(0, 1)]).to.deep.equal(['p0', 'p1']);
     // 30 Mbit/s offered for 2 s: more than wifi alone carries at this pacing, so both paths get a share.
     pump(pair, 6000, 0.32, 400);
     pair.run(4000);

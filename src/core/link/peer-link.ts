@@ -79,6 +79,8 @@ export class PeerLink {
   private pendingPaths: number[] = [];
   private pendingPacket: QueuedPacket | undefined;
   private readonly probeReplies: ProbeReplyFrame[] = [];
+  /** Control frames to send before data (path announcements), each on its path. */
+  private readonly controls: Array<{ pathId: number; frame: Frame }> = [];
   private readonly stuck: number[] = [];
   private waitUntil = Infinity;
   /** An ack was due but a data frame went first: the next call sends the ack. */
@@ -116,6 +118,11 @@ export class PeerLink {
 
   addPath(cfg: PathConfig): PathState {
     return this.paths.get(cfg.id) ?? this.paths.add(cfg);
+  }
+
+  /** Queues a control frame (e.g. a path announcement) to go on `pathId` ahead of data. */
+  sendControl(pathId: number, frame: Frame): void {
+    this.controls.push({ pathId, frame });
   }
 
   /** Called for every liveness change of a path (logs). */
@@ -230,6 +237,8 @@ export class PeerLink {
     const out = this.out;
     const reply = this.probeReplies.shift();
     if (reply) return this.control(reply.pathId, { probeReply: reply });
+    const c = this.controls.shift();
+    if (c) return this.control(c.pathId, c.frame);
     const probe = this.paths.pollProbe(now);
     if (probe) return this.control(probe.pathId, { probe });
     // An ack goes back on the path that owes it, so its echo is that path's RTT sample:

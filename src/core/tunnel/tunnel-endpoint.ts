@@ -55,6 +55,8 @@ interface PeerState<A> {
   pathAddr: Map<number, A>;
   /** Gateway: path id by address key. */
   pathByKey: Map<string, number>;
+  /** Gateway: the names the peer announced for its paths (PathJoin). */
+  pathNames: Map<number, string>;
 }
 
 const SLOTS = 256;
@@ -86,7 +88,7 @@ export class TunnelEndpoint<A = unknown> {
     this.secure = new SecureEndpoint(opts.secure);
     this.slotBytes = (opts.maxDatagramBytes + 63) & ~63;
     this.slab = new Uint8Array(this.slotBytes * SLOTS);
-    this.peers = opts.secure.peers.map(() => ({ link: undefined, established: false, pathAddr: new Map(), pathByKey: new Map() }));
+    this.peers = opts.secure.peers.map(() => ({ link: undefined, established: false, pathAddr: new Map(), pathByKey: new Map(), pathNames: new Map() }));
     opts.allowedIps.forEach((list, peer) => list.forEach((cidr) => this.allowed.add(cidr, peer)));
     if (this.role === 'edge') this.peers.forEach((_, i) => this.ensureLink(i));
   }
@@ -155,6 +157,7 @@ export class TunnelEndpoint<A = unknown> {
         return;
       case 'established':
         this.onEstablished(r.peer);
+        this.announcePaths(r.peer);
         for (const d of r.datagrams) this.queueUrgent(r.peer, localPath, from, d);
         return;
       case 'frame':
@@ -185,9 +188,22 @@ export class TunnelEndpoint<A = unknown> {
           st.pathAddr.set(named, from);
         }
       } else pathId = st.pathByKey.get(fromKey) ?? -1;
+      if (frame.pathJoin) st.pathNames.set(frame.pathJoin.pathId, cleanPathName(frame.pathJoin.name));
     }
     link.handleFrame(now, pathId, frame, size);
     if (frame.data) this.markDeliverable(peer);
+  }
+
+  /** Edge: tells the gateway each path's name on that path, so its status and metrics say "laptop/wifi". */
+  private announcePaths(peer: number): void {
+    const link = this.peers[peer].link;
+    if (this.role !== 'edge' || !link) return;
+    for (const p of this.opts.paths ?? []) link.sendControl(p.id, { pathJoin: { pathId: p.id, name: p.name } });
+  }
+
+  /** Gateway: the name a peer announced for one of its paths. */
+  pathName(peer: number, pathId: number): string | undefined {
+    return this.peers[peer]?.pathNames.get(pathId);
   }
 
   private onEstablished(peer: number): void {
@@ -319,4 +335,9 @@ export class TunnelEndpoint<A = unknown> {
   pathAddress(peer: number, pathId: number): A | undefined {
     return this.peers[peer]?.pathAddr.get(pathId);
   }
+}
+
+/** A peer-chosen path name, made safe for logs and metric labels. */
+function cleanPathName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32);
 }
