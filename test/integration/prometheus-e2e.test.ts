@@ -41,7 +41,19 @@ describe('Prometheus scrapes a running endpoint and runs every dashboard query',
       `--web.listen-address=127.0.0.1:${PROM_PORT}`], { stdio: 'ignore' });
     // traffic, so rates and histograms have data
     spawnSync('ip', ['netns', 'exec', t.edgeNs, 'ping', '-c', '20', '-i', '0.1', t.lab.appGwAddr]);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Prometheus takes a few seconds to start: wait (bounded) for a few scrapes of the edge to be stored
+    const until = Date.now() + 45_000;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      let samples = 0;
+      try {
+        const q = JSON.parse(inNs(t.lab.edgeNs, HTTP_GET(`http://127.0.0.1:${PROM_PORT}/api/v1/query?query=count_over_time(braid_path_up[1m])`)));
+        samples = Number(q.data?.result?.[0]?.value?.[1] ?? 0);
+      } catch {
+        // not listening yet
+      }
+      if (samples >= 3 || Date.now() > until) break;
+    }
   });
 
   after(async () => {
