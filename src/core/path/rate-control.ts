@@ -71,6 +71,8 @@ export class RateControl {
   /** Smoothed RTT sample and its mean deviation, for the guard's jitter allowance. */
   private sampleMean = NaN;
   private sampleDev = 0;
+  /** Smallest RTT sample of the last max(40 ms, min RTT). */
+  private readonly recentMinRtt = new WindowedFilter(40, false);
   private lastMinRtt: number;
   /** The last datagram went slower than the pacer allowed: a queue now is not of this path's making. */
   private appLimited = false;
@@ -181,7 +183,10 @@ export class RateControl {
     this.sampleMean += (rttMs - this.sampleMean) / 8;
     this.sampleDev += (dev - this.sampleDev) / 4;
     const allowance = this.queueTarget(minRtt) + 2 * this.sampleDev;
-    if (rttMs <= minRtt + allowance || (this.appLimited && this.mode !== Mode.Drain)) {
+    // A standing queue lifts every sample, jitter only some: judge the smallest of the last few tens of ms.
+    this.recentMinRtt.window = Math.max(40, minRtt);
+    const floor = this.recentMinRtt.update(now, rttMs);
+    if (floor <= minRtt + allowance || (this.appLimited && this.mode !== Mode.Drain)) {
       this.aboveSince = NaN;
       if (this.mode === Mode.Drain) this.enterCycle(now, 2); // queue gone
       return;
