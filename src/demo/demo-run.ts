@@ -15,7 +15,7 @@ import { labSet } from '../lab/lab';
 import { labTunnelUp, type LabTunnel } from './lab-tunnel';
 
 const TRANSFER = path.join(__dirname, 'transfer.js');
-const DOWNLOAD_BYTES = 150 * 1024 * 1024;
+const DOWNLOAD_BYTES = 100 * 1024 * 1024;
 const OUTAGE_AT_S = 6;
 const RESTORE_AT_S = 12;
 const MAX_S = 30;
