@@ -246,10 +246,9 @@ export class TunnelEndpoint<A = unknown> {
   }
 
   private sourceAllowed(peer: number, pkt: Uint8Array): boolean {
+    if (this.role === 'edge') return true; // the gateway routes the whole internet/intranet to us: no per-packet parse
     const info = this.classifier.classify(pkt, this.info);
-    if (!info.ok) return false;
-    if (this.role === 'edge') return true; // the gateway routes the whole internet/intranet to us
-    return this.allowed.owns(peer, pkt, info.addrOffset, info.addrLength);
+    return info.ok && this.allowed.owns(peer, pkt, info.addrOffset, info.addrLength);
   }
 
   /**
@@ -269,8 +268,11 @@ export class TunnelEndpoint<A = unknown> {
       this.nextPeer = (peer + 1) % this.peers.length; // round-robin among peers
       const addr = this.role === 'gateway' ? st.pathAddr.get(t.pathId) : undefined;
       if (this.role === 'gateway' && addr === undefined) {
+        // Dropped; go round the peers again from the next one (a loop, not recursion: a gateway
+        // that lost a client's address may have thousands of such frames queued).
         this.counters.dropNoPathAddress++;
-        return this.pollTransmit(now);
+        n = -1;
+        continue;
       }
       const off = this.nextSlot();
       const len = this.secure.sealFrameInto(now, peer, t.frame, this.slab, off);
