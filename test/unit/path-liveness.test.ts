@@ -113,6 +113,34 @@ describe('path liveness', () => {
     expect(returnTimes[2]).to.be.greaterThan(returnTimes[1] + 200);
   });
 
+  it('does not suspect a busy path whose steady acks pause for a few ms (a late wake-up at the peer)', () => {
+    const set = new PathSet([{ id: 1 }]);
+    run(set, 0, 1000, 25, () => true);
+    // a packet every 0.5 ms, each acked exactly 25 ms later, except acks due in [3000, 3006): the peer slept
+    let pathSeq = 0, acked = 0;
+    const sentAt: number[] = [];
+    const ev: PathEvent[] = [];
+    for (let t = 1000; t <= 4000; t += 0.5) {
+      sentAt[++pathSeq] = t;
+      set.onDataSent(t, 1, pathSeq, 1200);
+      const due = t - 25;
+      if (!(t >= 3000 && t < 3006) && due >= 1000) {
+        // everything sent up to `due` is acked now (in one ack after the pause)
+        let high = acked;
+        while (high + 1 <= pathSeq && sentAt[high + 1] <= due) high++;
+        if (high > acked) {
+          acked = high;
+          set.onAck(t, { ranges: [{ start: 1, end: high }], paths: [{ pathId: 1, highestPathSeq: high, packets: high,
+            bytes: high * 1200, echoSendTimeUs: sentAt[high] * 1000, ackDelayUs: 0, owdUs: 12_500 }] }, 1);
+        }
+      }
+      set.handleTimeout(t);
+      ev.push(...events(set));
+    }
+    expect(ev.map((e) => e.kind)).to.deep.equal([]);
+    expect(set.get(1)!.rttVarMs).to.be.below(1);
+  });
+
   it('goes down at once when the local interface goes away', () => {
     const set = new PathSet([{ id: 1 }, { id: 2 }]);
     run(set, 0, 500, 20, () => true);

@@ -83,12 +83,24 @@ export class Liveness {
     return Number.isNaN(this.ackAllowanceMs) ? this.maxAckDelayMs : Math.min(this.maxAckDelayMs, this.ackAllowanceMs);
   }
 
+  /**
+   * A busy path's RTT samples can be so steady that 4 × rttvar is well under a
+   * millisecond, and then one late wake-up of either daemon (GC, a loaded
+   * core) reads as silence: the lab saw a 40 Mbit/s path turn suspect ~2
+   * times a second that way. As RACK does for reordering, a quarter of the
+   * RTT is the least variation allowed.
+   */
+  private variationAllowance(srtt: number, rttvar: number): number {
+    return Math.max(4 * rttvar, srtt / 4);
+  }
+
   suspectAfter(srtt: number, rttvar: number): number {
-    return Math.max(this.minSuspectMs, srtt + 4 * rttvar + this.ackWait);
+    return Math.max(this.minSuspectMs, srtt + this.variationAllowance(srtt, rttvar) + this.ackWait);
   }
 
   downAfter(srtt: number, rttvar: number): number {
-    return Math.max(this.minDownMs, 3 * srtt + 4 * rttvar + this.maxAckDelayMs, this.suspectAfter(srtt, rttvar) + 20);
+    return Math.max(this.minDownMs, 3 * srtt + this.variationAllowance(srtt, rttvar) + this.maxAckDelayMs,
+      this.suspectAfter(srtt, rttvar) + 20);
   }
 
   onSent(now: number): void {
