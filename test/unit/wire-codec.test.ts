@@ -55,6 +55,7 @@ export const frameArb: fc.Arbitrary<Frame> = fc.record(
     probeReply: fc.record({ pathId: u32, probeId: u53, echoSendTimeUs: u53, holdUs: u53 }),
     pathJoin: fc.record({ pathId: u32, name: text }),
     close: fc.record({ reason: text }),
+    re: fc.record({ msg: fc.uint8Array({ maxLength: 1500 }) }),
   },
   { requiredKeys: [] },
 );
@@ -158,6 +159,15 @@ describe('wire: Frame codec against protobufjs', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('carries an RE control message (MISS or RESEND) in field 7, as a view into the datagram', () => {
+    const msg = Uint8Array.of(0x13, 1, 2, 3, 4, 5);
+    const bytes = encode({ re: { msg } });
+    expect(Array.from(bytes.subarray(0, 4))).to.deep.equal([0x3a, 8, 0x0a, 6]);
+    const f = decodeFrame(bytes, 0, bytes.length)!;
+    expect(Array.from(f.re!.msg)).to.deep.equal(Array.from(msg));
+    expect(f.re!.msg.buffer).to.equal(bytes.buffer);
   });
 
   it('refuses to write past the end of the buffer', () => {

@@ -5,7 +5,7 @@
  * malformed, skips unknown fields (so newer peers can add some), and gives
  * the payload as a subarray view of the input, not a copy.
  */
-import type { AckFrame, DataFrame, Frame, PathJoinFrame, PathReceiveStats, ProbeFrame, ProbeReplyFrame, SeqRange } from './frames';
+import type { AckFrame, DataFrame, Frame, PathJoinFrame, PathReceiveStats, ProbeFrame, ProbeReplyFrame, ReControlFrame, SeqRange } from './frames';
 import { Reader, unzigzag } from './varint';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -141,6 +141,20 @@ function readClose(end: number): { reason: string } {
   return c;
 }
 
+function readReControl(end: number): ReControlFrame {
+  const c: ReControlFrame = { msg: EMPTY };
+  while (r.pos < end && !r.bad) {
+    const key = r.varint();
+    if (key === 0x0a) {
+      const n = r.length();
+      if (r.bad) break;
+      c.msg = r.buf.subarray(r.pos, r.pos + n);
+      r.pos += n;
+    } else r.skip(key & 7);
+  }
+  return c;
+}
+
 /**
  * Decodes buf[start, end) as a Frame; null if malformed. A repeated
  * sub-message field keeps the last occurrence (proto3 would merge; braid
@@ -151,7 +165,7 @@ export function decodeFrame(buf: Uint8Array, start: number, end: number): Frame 
   const f: Frame = {};
   while (r.pos < end && !r.bad) {
     const key = r.varint();
-    if ((key & 7) !== 2 || key < 0x0a || key > 0x32) {
+    if ((key & 7) !== 2 || key < 0x0a || key > 0x3a) {
       r.skip(key & 7);
       continue;
     }
@@ -168,6 +182,7 @@ export function decodeFrame(buf: Uint8Array, start: number, end: number): Frame 
       case 0x22: f.probeReply = readProbeReply(subEnd); break;
       case 0x2a: f.pathJoin = readPathJoin(subEnd); break;
       case 0x32: f.close = readClose(subEnd); break;
+      case 0x3a: f.re = readReControl(subEnd); break;
       default: r.pos = subEnd;
     }
     if (r.pos !== subEnd) r.fail();

@@ -13,7 +13,7 @@ import { varintSize, writeVarint, zigzag } from './varint';
 const utf8 = new TextEncoder();
 
 // Field keys: (field number << 3) | wire type (0 varint, 2 length-delimited, 5 fixed32).
-const F_DATA = 0x0a, F_ACK = 0x12, F_PROBE = 0x1a, F_PROBE_REPLY = 0x22, F_PATH_JOIN = 0x2a, F_CLOSE = 0x32;
+const F_DATA = 0x0a, F_ACK = 0x12, F_PROBE = 0x1a, F_PROBE_REPLY = 0x22, F_PATH_JOIN = 0x2a, F_CLOSE = 0x32, F_RE = 0x3a;
 
 /** Bytes a field `key = v` (varint) takes, 0 when v is the default. */
 function vfield(v: number): number {
@@ -89,7 +89,12 @@ export function frameSize(f: Frame): number {
   if (f.probeReply) n += lfield(probeReplySize(f.probeReply));
   if (f.pathJoin) n += lfield(vfield(f.pathJoin.pathId) + stringSize(f.pathJoin.name));
   if (f.close) n += lfield(stringSize(f.close.reason));
+  if (f.re) n += lfield(bytesSize(f.re.msg));
   return n;
+}
+
+function bytesSize(b: Uint8Array): number {
+  return b.length === 0 ? 0 : lfield(b.length);
 }
 
 function putVarintField(buf: Uint8Array, pos: number, key: number, v: number): number {
@@ -200,6 +205,17 @@ export function encodeFrame(f: Frame, buf: Uint8Array, pos: number): number {
     buf[pos++] = F_CLOSE;
     pos = writeVarint(buf, pos, stringSize(f.close.reason));
     pos = putString(buf, pos, 0x0a, f.close.reason);
+  }
+  if (f.re) {
+    const m = f.re.msg;
+    buf[pos++] = F_RE;
+    pos = writeVarint(buf, pos, bytesSize(m));
+    if (m.length !== 0) {
+      buf[pos++] = 0x0a;
+      pos = writeVarint(buf, pos, m.length);
+      buf.set(m, pos);
+      pos += m.length;
+    }
   }
   return pos;
 }

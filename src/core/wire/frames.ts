@@ -104,6 +104,16 @@ export interface CloseFrame {
   reason: string;
 }
 
+/**
+ * Redundancy-elimination control between the two byte caches: a MISS (the
+ * receiver's decoder lacked bytes a packet referenced) or the RESEND that
+ * answers it. `msg` is an RE message (src/core/re/re-format.ts); it travels
+ * outside data frames, so it never takes a sequence number.
+ */
+export interface ReControlFrame {
+  msg: Uint8Array;
+}
+
 export interface Frame {
   data?: DataFrame;
   ack?: AckFrame;
@@ -111,4 +121,5 @@ export interface Frame {
   probeReply?: ProbeReplyFrame;
   pathJoin?: PathJoinFrame;
   close?: CloseFrame;
+  re?: ReControlFrame;
 }
