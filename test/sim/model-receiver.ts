@@ -1,5 +1,5 @@
-import { ReceiveTracker } from '../../src/core/path/receive-tracker';
-import type { DataFrame, Frame, PathReceiveStats } from '../../src/core/wire/frames';
+import { AckGenerator } from '../../src/core/ack/ack-generator';
+import type { DataFrame, Frame } from '../../src/core/wire/frames';
 import type { SimNetwork, Side } from './network';
 import { SeqRanges } from './seq-ranges';
 
@@ -16,11 +16,12 @@ export interface Delivery {
 
 /**
  * Model of the receiving endpoint: keeps the first copy of each global seq,
- * acks each path every 2 datagrams or 10 ms (on that path, with SACK ranges
- * and every path's receive stats), and answers probes at once.
+ * acks with the product's AckGenerator (each path every 2 datagrams, 10 ms,
+ * or at once after a pathSeq gap, on that path, with SACK ranges and every
+ * path's receive stats), and answers probes at once.
  */
 export class ModelReceiver {
-  readonly tracker = new ReceiveTracker(2, 10);
+  readonly acks = new AckGenerator({ everyPackets: 2, maxDelayMs: 10, maxRanges: 8, trackedRanges: 256 });
   readonly received = new SeqRanges(256);
   uniquePackets = 0;
   uniqueBytes = 0;
@@ -29,9 +30,15 @@ export class ModelReceiver {
   readonly deliveries: Delivery[] = [];
   onDeliver?: (d: Delivery) => void;
   private ackTimerAt = Infinity;
-  private readonly stats: PathReceiveStats[] = [];
+
   /** SACK ranges per ack (newest first). */
-  sackRanges = 8;
+  get sackRanges(): number {
+    return this.acks.options.maxRanges;
+  }
+
+  set sackRanges(n: number) {
+    this.acks.options.maxRanges = n;
+  }
 
   constructor(
     private readonly net: SimNetwork<Frame>,
@@ -53,7 +60,7 @@ export class ModelReceiver {
 
   private onData(pathId: number, d: DataFrame, now: number): void {
     const size = d.payload.length;
-    this.tracker.onData(now, d.pathId, d.pathSeq, d.sendTimeUs, size);
+    this.acks.onData(now, d, size);
     if (!this.received.add(d.seq)) {
       this.duplicatePackets++;
       return;
@@ -68,12 +75,11 @@ export class ModelReceiver {
   }
 
   private maybeAck(now: number): void {
-    for (let path = this.tracker.pollAckPath(now); path >= 0; path = this.tracker.pollAckPath(now)) {
-      const paths = this.tracker.fillStats(now, path, this.stats).slice();
-      const ack: Frame = { ack: { ranges: this.received.newest(this.sackRanges), paths } };
-      this.net.send(this.side, path, ack, 60 + 8 * ack.ack!.ranges.length + 24 * paths.length);
+    for (let path = this.acks.pollAckPath(now); path >= 0; path = this.acks.pollAckPath(now)) {
+      const ack = this.acks.buildAck(now, path);
+      this.net.send(this.side, path, { ack }, 60 + 8 * ack.ranges.length + 24 * ack.paths.length);
     }
-    const next = this.tracker.nextAckTime();
+    const next = this.acks.pollTimeout() ?? Infinity;
     if (next < this.ackTimerAt) {
       // a superseded timer finds ackTimerAt changed and does nothing
       this.ackTimerAt = next;

@@ -72,6 +72,21 @@ describe('ack generation', () => {
     expect(g.pollTimeout()).to.equal(undefined);
   });
 
+  it('finds the ack due at the very time pollTimeout names, for any arrival time (a timer never spins)', () => {
+    // 8.33 + 10 - 8.33 is 9.999999999999998 in doubles: a timer at pollTimeout() must still fire the ack
+    const g0 = new AckGenerator();
+    g0.onData(8.33, data(1, 1, 1, 0), 100);
+    expect(g0.pollAckPath(g0.pollTimeout()!)).to.equal(1);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), fc.double({ min: 0.001, max: 100, noNaN: true }), (at, delay) => {
+        const g = new AckGenerator({ maxDelayMs: delay });
+        g.onData(at, data(1, 1, 1, 0), 100);
+        const t = g.pollTimeout()!;
+        return t >= at && g.pollAckPath(t) === 1;
+      }),
+    );
+  });
+
   it('reports a bounded number of ranges, newest first', () => {
     const g = new AckGenerator({ maxRanges: 3 });
     for (let s = 1; s <= 20; s += 2) g.onData(0, data(s, 1, s, 0), 10);

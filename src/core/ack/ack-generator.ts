@@ -102,12 +102,12 @@ export class AckGenerator {
   /** When an ack becomes due without more data, ms, or undefined. */
   pollTimeout(): number | undefined {
     let t = Infinity;
-    for (const p of this.paths) {
-      if (p.pending === 0) continue;
-      const at = p.gap || p.pending >= this.options.everyPackets ? this.nowMs : p.firstPendingMs + this.options.maxDelayMs;
+    for (let i = 0; i < this.paths.length; i++) {
+      const at = this.dueAt(this.paths[i]);
       if (at < t) t = at;
     }
-    return t === Infinity ? undefined : t;
+    if (t === Infinity) return undefined;
+    return t === -Infinity ? this.nowMs : t;
   }
 
   /**
@@ -141,8 +141,19 @@ export class AckGenerator {
   }
 
   private due(p: PathAckState, now: number): boolean {
-    if (p.pending === 0) return false;
-    return p.gap || p.pending >= this.options.everyPackets || now - p.firstPendingMs >= this.options.maxDelayMs;
+    return now >= this.dueAt(p);
+  }
+
+  /**
+   * When `p` owes an ack: -Infinity already (a gap, or enough packets),
+   * Infinity never (nothing pending). due() and pollTimeout() both read this
+   * one number, so a timer set to pollTimeout's answer always finds the ack
+   * due (`now - first >= delay` can be false by a float hair at `first + delay`).
+   */
+  private dueAt(p: PathAckState): number {
+    if (p.pending === 0) return Infinity;
+    if (p.gap || p.pending >= this.options.everyPackets) return -Infinity;
+    return p.firstPendingMs + this.options.maxDelayMs;
   }
 
   /** A path closed: stop reporting it. */
