@@ -11,6 +11,7 @@ static const braid_export exports_table[] = {
   {"udpSockname", udp_sockname},
   {"udpSend", udp_send},
   {"udpSendBatch", udp_send_batch},
+  {"udpSetGro", udp_set_gro},
   {"sockaddrMake", sockaddr_make},
   {"sockaddrFormat", sockaddr_format},
   {"readerStart", reader_start},

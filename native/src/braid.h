@@ -24,6 +24,7 @@ napi_value udp_connect(napi_env env, napi_callback_info info);
 napi_value udp_sockname(napi_env env, napi_callback_info info);
 napi_value udp_send(napi_env env, napi_callback_info info);
 napi_value udp_send_batch(napi_env env, napi_callback_info info);
+napi_value udp_set_gro(napi_env env, napi_callback_info info);
 napi_value sockaddr_make(napi_env env, napi_callback_info info);
 napi_value sockaddr_format(napi_env env, napi_callback_info info);
 

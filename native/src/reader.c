@@ -5,7 +5,9 @@
  * slab the JS side owns and makes ONE JS callback with the count:
  *   - kind 0 (TUN): read() until EAGAIN; lengths[i] per packet;
  *   - kind 1 (UDP): one recvmmsg(); lengths[i] and the raw source sockaddr of
- *     datagram i at names[i * NAME_SLOT].
+ *     message i at names[i * NAME_SLOT]. With a segs array (for sockets with
+ *     UDP_GRO on), segs[i] is the segment size the kernel reports for a
+ *     message that holds several coalesced datagrams, else 0; JS splits.
  * Packet i lives at slab[i * slot]. A negative count is -errno: the fd failed
  * for good and polling has stopped.
  * info (Int32Array(2)) counts transient socket errors (ICMP-reported
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -24,17 +27,24 @@
 #define NAME_SLOT 32 /* >= sizeof(struct sockaddr_in6) */
 #define KIND_TUN 0
 #define KIND_UDP 1
+#define KEEP 5
+/* Room for one UDP_GRO cmsg (an int) per message. */
+#define CTRL_SLOT CMSG_SPACE(sizeof(int))
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 typedef struct {
   uv_poll_t poll;
   napi_env env;
   napi_ref callback;
-  napi_ref keep[4]; /* slab, lengths, names, info: alive while C writes into them */
+  napi_ref keep[KEEP]; /* slab, lengths, names, info, segs: alive while C writes into them */
   napi_async_context async;
   int kind, fd, max_batch;
   size_t slot;
   uint8_t *slab, *names;
-  int32_t *lengths, *info;
+  int32_t *lengths, *info, *segs;
+  char *ctrl; /* max_batch * CTRL_SLOT when segs is set */
   struct mmsghdr *msgs;
   struct iovec *iovs;
   napi_async_cleanup_hook_handle cleanup; /* lets a worker's teardown wait for uv_close */
@@ -44,6 +54,7 @@ typedef struct {
 static void reader_free(reader_t *r) {
   free(r->msgs);
   free(r->iovs);
+  free(r->ctrl);
   free(r);
 }
 
@@ -69,15 +80,28 @@ static void note_transient(reader_t *r, int err) {
   r->info[1] = err;
 }
 
+/* segs[i] <- the UDP_GRO segment size of message i, 0 if it is one datagram. */
+static void read_segment_sizes(reader_t *r, int n) {
+  for (int i = 0; i < n; i++) {
+    struct msghdr *h = &r->msgs[i].msg_hdr;
+    int seg = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm))
+      if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) memcpy(&seg, CMSG_DATA(cm), sizeof seg);
+    r->segs[i] = seg;
+  }
+}
+
 static int drain_udp(reader_t *r) {
   for (int i = 0; i < r->max_batch; i++) {
     r->msgs[i].msg_hdr.msg_namelen = NAME_SLOT;
     r->msgs[i].msg_hdr.msg_flags = 0;
+    if (r->ctrl) r->msgs[i].msg_hdr.msg_controllen = CTRL_SLOT;
   }
   for (;;) {
     int n = recvmmsg(r->fd, r->msgs, (unsigned)r->max_batch, MSG_DONTWAIT, NULL);
     if (n >= 0) {
       for (int i = 0; i < n; i++) r->lengths[i] = (int32_t)r->msgs[i].msg_len;
+      if (r->segs) read_segment_sizes(r, n);
       return n;
     }
     switch (errno) {
@@ -129,7 +153,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
 
 static void release_js(reader_t *r) {
   napi_delete_reference(r->env, r->callback);
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < KEEP; i++)
     if (r->keep[i]) napi_delete_reference(r->env, r->keep[i]);
   napi_async_destroy(r->env, r->async);
 }
@@ -167,23 +191,25 @@ static void on_handle_gc(napi_env env, void *data, void *hint) {
 }
 
 /*
- * readerStart(kind, fd, maxBatch, slot, slab, lengths, names|null, info, callback) -> handle.
+ * readerStart(kind, fd, maxBatch, slot, slab, lengths, names|null, info, callback, segs?) -> handle.
  * slab must hold maxBatch * slot bytes, lengths maxBatch int32s, names
- * maxBatch * 32 bytes (UDP only).
+ * maxBatch * 32 bytes (UDP only), segs (optional, UDP only) maxBatch int32s.
  */
 napi_value reader_start(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 10;
+  napi_value argv[10];
   int32_t kind, fd, max_batch, slot;
-  void *slab, *lengths, *names, *stats;
-  size_t slab_len, lengths_len, names_len, stats_len;
+  void *slab, *lengths, *names, *stats, *segs = NULL;
+  size_t slab_len, lengths_len, names_len, stats_len, segs_len = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 9 || !arg_int(env, argv[0], &kind) || !arg_int(env, argv[1], &fd) || !arg_int(env, argv[2], &max_batch) ||
       !arg_int(env, argv[3], &slot) || !arg_bytes(env, argv[4], &slab, &slab_len) ||
       !arg_bytes(env, argv[5], &lengths, &lengths_len) || !arg_bytes(env, argv[6], &names, &names_len) ||
       !arg_bytes(env, argv[7], &stats, &stats_len) || max_batch < 1 || slot < 1 ||
       slab_len < (size_t)max_batch * (size_t)slot || lengths_len < (size_t)max_batch * 4 || stats_len < 8 ||
-      (kind == KIND_UDP && names_len < (size_t)max_batch * NAME_SLOT)) {
+      (kind == KIND_UDP && names_len < (size_t)max_batch * NAME_SLOT) ||
+      (argc >= 10 && !arg_bytes(env, argv[9], &segs, &segs_len)) ||
+      (segs && (kind != KIND_UDP || segs_len < (size_t)max_batch * 4))) {
     napi_throw_type_error(env, "BRAID_NATIVE_ARG", "readerStart: bad arguments or buffers too small");
     return NULL;
   }
@@ -198,10 +224,12 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   r->lengths = lengths;
   r->names = names;
   r->info = stats;
+  r->segs = segs;
   if (kind == KIND_UDP) {
     r->msgs = calloc((size_t)max_batch, sizeof *r->msgs);
     r->iovs = calloc((size_t)max_batch, sizeof *r->iovs);
-    if (!r->msgs || !r->iovs) {
+    if (segs) r->ctrl = calloc((size_t)max_batch, CTRL_SLOT);
+    if (!r->msgs || !r->iovs || (segs && !r->ctrl)) {
       reader_free(r);
       return throw_errno(env, ENOMEM, "readerStart");
     }
@@ -211,6 +239,7 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
       r->msgs[i].msg_hdr.msg_iov = &r->iovs[i];
       r->msgs[i].msg_hdr.msg_iovlen = 1;
       r->msgs[i].msg_hdr.msg_name = r->names + (size_t)i * NAME_SLOT;
+      if (r->ctrl) r->msgs[i].msg_hdr.msg_control = r->ctrl + (size_t)i * CTRL_SLOT;
     }
   }
   uv_loop_t *loop;
@@ -225,6 +254,7 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[8], 1, &r->callback));
   for (int i = 0; i < 4; i++)
     if (!is_nullish(env, argv[4 + i])) CHECK(napi_create_reference(env, argv[4 + i], 1, &r->keep[i]));
+  if (segs) CHECK(napi_create_reference(env, argv[9], 1, &r->keep[4]));
   CHECK(napi_create_string_utf8(env, kind == KIND_TUN ? "braid:tun" : "braid:udp", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_create_object(env, &resource));
   CHECK(napi_async_init(env, resource, name, &r->async));

@@ -1,8 +1,10 @@
 /**
  * Wires a sans-IO TunnelEndpoint to the real world: the TUN, the path
  * sockets and one timer. After every input batch it flushes: datagrams go
- * out in one sendmmsg per socket, inner packets in one TUN write batch, and
- * the timer is re-armed to the endpoint's next deadline.
+ * out in one sendmmsg per socket (consecutive same-size datagrams to one
+ * destination leave as one UDP GSO message: see src/io/udp-socket-native.ts),
+ * inner packets in one TUN write batch, and the timer is re-armed to the
+ * endpoint's next deadline.
  */
 import { performance } from 'perf_hooks';
 import type { TunnelEndpoint } from '../core/tunnel/tunnel-endpoint';
@@ -64,6 +66,8 @@ export class EventLoop {
       let from = this.lastSource;
       if (!from || !batch.sourceIs(i, from)) from = this.lastSource = batch.source(i);
       this.ep.handleDatagram(now, localPath, batch.payloads[i], from, from.key);
+      // With GRO one batch may hold thousands of datagrams: answer (acks, deliveries) as often as without it.
+      if ((i & (MAX_BATCH - 1)) === MAX_BATCH - 1) this.flush(now);
     }
     this.flush(now);
   }

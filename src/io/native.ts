@@ -38,7 +38,12 @@ export interface NativeAddon {
   udpSockname(fd: number): Buffer;
   /** Returns 0 or an errno. dest null on a connected socket. */
   udpSend(fd: number, packet: Uint8Array, dest: Uint8Array | null): number;
-  /** out <- [sent, dropped, failed, last errno]. */
+  /**
+   * out <- [sent, dropped, failed, last errno] and, when out has 8 slots,
+   * [GSO sends, datagrams in them, GSO refusals, their errno]. maxSegments > 1
+   * sends runs of same-size datagrams to one destination as one UDP_SEGMENT
+   * message (an addon older than GSO ignores it and sends them one by one).
+   */
   udpSendBatch(
     fd: number,
     packets: Uint8Array[],
@@ -46,11 +51,17 @@ export interface NativeAddon {
     dest: Uint8Array | null,
     dests: Uint8Array[] | null,
     out: Int32Array,
+    maxSegments?: number,
   ): void;
+  /** Turns UDP_GRO on or off; returns 0 or an errno. Absent in addons built before GSO/GRO support. */
+  udpSetGro?(fd: number, on: boolean): number;
   sockaddrMake(family: 4 | 6, address: string, port: number): Buffer;
   sockaddrFormat(raw: Uint8Array): [0 | 4 | 6, string, number];
 
-  /** onReady(count): count > 0 packets are in the slab; count < 0 is -errno and polling has stopped. */
+  /**
+   * onReady(count): count > 0 packets are in the slab; count < 0 is -errno and polling has stopped.
+   * segs (UDP, with UDP_GRO on): segs[i] is the segment size of a message holding several datagrams, else 0.
+   */
   readerStart(
     kind: number,
     fd: number,
@@ -61,6 +72,7 @@ export interface NativeAddon {
     names: Buffer | null,
     info: Int32Array,
     onReady: (count: number) => void,
+    segs?: Int32Array | null,
   ): ReaderHandle;
   readerStop(handle: ReaderHandle): void;
 }

@@ -33,7 +33,11 @@ export class DgramPathSocket implements PathSocket {
   readonly impl = 'dgram' as const;
   readonly family: 4 | 6;
   readonly fd: number;
-  readonly stats: PathSocketStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txDrops: 0, txErrors: 0 };
+  readonly stats: PathSocketStats = {
+    rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txDrops: 0, txErrors: 0,
+    txGsoSends: 0, txGsoPackets: 0, txGsoRefused: 0, rxGroBuffers: 0, rxGroPackets: 0,
+  };
+  readonly offload = { gso: false, gro: false } as const;
   lastSendError: string | null = null;
   onError: ((err: BraidError) => void) | null = null;
 

@@ -3,6 +3,12 @@
  * callback per batch, payloads and source addresses in preallocated slabs)
  * and sendmmsg (one JS->C crossing per batch). No object is created per
  * datagram except the payload view.
+ *
+ * Offloads (see docs/io.md): with GSO the C side sends each run of same-size
+ * datagrams to one destination as one UDP_SEGMENT message; with GRO the
+ * kernel may return several datagrams in one buffer and this file splits it,
+ * so a RecvBatch looks the same either way. Both switch themselves off when
+ * the addon or the kernel lacks them.
  */
 import * as fs from 'fs';
 import { constants } from 'os';
@@ -15,19 +21,34 @@ import type { PathSocket, PathSocketOptions, PathSocketStats, RecvBatch, RecvBat
 /** Larger than any UDP payload, so a datagram is never truncated. */
 const SLOT = 65536;
 const DEFAULT_BATCH = 64;
-const { EAGAIN, ENOBUFS } = constants.errno;
+/** Most datagrams per GSO send (the kernel takes at least 64). */
+const GSO_SEGMENTS = 64;
+/** GSO refusals in a row (without EIO) after which a socket stops trying: the kernel cannot do it. */
+const GSO_GIVE_UP = 8;
+const { EAGAIN, ENOBUFS, EIO } = constants.errno;
+
+/** BRAID_UDP_OFFLOAD: unset/"1" = both, "0" = none, "gso" or "gro" = only that one (for A/B measurements). */
+function offloadDefault(which: 'gso' | 'gro'): boolean {
+  const v = process.env.BRAID_UDP_OFFLOAD;
+  return v === undefined || v === '' || v === '1' || v === which;
+}
 
 class NativeRecvBatch implements RecvBatch {
   count = 0;
   readonly payloads: Buffer[] = [];
-  constructor(private readonly names: Buffer) {}
+  /** msgOf[i]: the received message (and so the source address slot) datagram i came in. */
+  msgOf: Int32Array;
+  constructor(private readonly names: Buffer, capacity: number) {
+    this.msgOf = new Int32Array(capacity);
+  }
 
   sourceIs(i: number, addr: SockAddr): boolean {
-    return addr.matchesRaw(this.names, i * NAME_SLOT);
+    return addr.matchesRaw(this.names, this.msgOf[i] * NAME_SLOT);
   }
 
   source(i: number): SockAddr {
-    return SockAddr.fromRaw(this.names.subarray(i * NAME_SLOT, (i + 1) * NAME_SLOT));
+    const m = this.msgOf[i];
+    return SockAddr.fromRaw(this.names.subarray(m * NAME_SLOT, (m + 1) * NAME_SLOT));
   }
 }
 
@@ -38,14 +59,22 @@ export class NativePathSocket implements PathSocket {
   lastSendError: string | null = null;
   onError: ((err: BraidError) => void) | null = null;
 
-  private readonly counters: PathSocketStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txDrops: 0, txErrors: 0 };
+  /** Whether sends use UDP GSO and the socket accepts GRO buffers right now. */
+  readonly offload = { gso: false, gro: false };
+
+  private readonly counters: PathSocketStats = {
+    rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txDrops: 0, txErrors: 0,
+    txGsoSends: 0, txGsoPackets: 0, txGsoRefused: 0, rxGroBuffers: 0, rxGroPackets: 0,
+  };
   private readonly maxBatch: number;
   private slab: Buffer | null = null;
   private readonly lengths: Int32Array;
   private readonly names: Buffer;
   private readonly readerInfo = new Int32Array(2);
   private readonly batch: NativeRecvBatch;
-  private readonly sendOut = new Int32Array(4);
+  private readonly sendOut = new Int32Array(8);
+  private readonly segs: Int32Array | null;
+  private gsoRefusedInARow = 0;
   private readonly rawDests: Uint8Array[] = [];
   private reader: ReaderHandle | null = null;
   private onBatch: RecvBatchHandler | null = null;
@@ -58,7 +87,12 @@ export class NativePathSocket implements PathSocket {
     this.maxBatch = opts.maxBatch ?? DEFAULT_BATCH; // validated by openUdpFd
     this.lengths = new Int32Array(this.maxBatch);
     this.names = Buffer.alloc(this.maxBatch * NAME_SLOT);
-    this.batch = new NativeRecvBatch(this.names);
+    this.batch = new NativeRecvBatch(this.names, this.maxBatch);
+    const addon = native();
+    const capable = typeof addon.udpSetGro === 'function'; // addons built before GSO/GRO lack it
+    this.offload.gso = capable && (opts.gso ?? offloadDefault('gso'));
+    this.offload.gro = capable && (opts.gro ?? offloadDefault('gro')) && addon.udpSetGro!(fd, true) === 0;
+    this.segs = this.offload.gro ? new Int32Array(this.maxBatch) : null;
   }
 
   get stats(): PathSocketStats {
@@ -91,6 +125,7 @@ export class NativePathSocket implements PathSocket {
     this.onBatch = onBatch;
     this.reader = native().readerStart(
       READER_UDP, this.fd, this.maxBatch, SLOT, this.slab, this.lengths, this.names, this.readerInfo, this.handleReady,
+      this.segs,
     );
   }
 
@@ -117,7 +152,7 @@ export class NativePathSocket implements PathSocket {
   sendBatch(packets: Uint8Array[], count: number, to?: SockAddr): number {
     count = Math.min(count, packets.length);
     if (count <= 0 || !this.canSend(to, count)) return 0;
-    native().udpSendBatch(this.fd, packets, count, to ? to.raw : null, null, this.sendOut);
+    native().udpSendBatch(this.fd, packets, count, to ? to.raw : null, null, this.sendOut, this.offload.gso ? GSO_SEGMENTS : 0);
     return this.account();
   }
 
@@ -126,7 +161,7 @@ export class NativePathSocket implements PathSocket {
     if (count <= 0 || this.closed) return 0;
     const raws = this.rawDests;
     for (let i = 0; i < count; i++) raws[i] = dests[i].raw;
-    native().udpSendBatch(this.fd, packets, count, null, raws, this.sendOut);
+    native().udpSendBatch(this.fd, packets, count, null, raws, this.sendOut, this.offload.gso ? GSO_SEGMENTS : 0);
     return this.account();
   }
 
@@ -154,7 +189,30 @@ export class NativePathSocket implements PathSocket {
     this.counters.txDrops += out[1];
     this.counters.txErrors += out[2];
     if (out[1] + out[2] > 0) this.lastSendError = errnoName(out[3]);
+    if (out[4] + out[6] > 0) this.accountGso(out);
     return out[0];
+  }
+
+  /** A refused GSO run was already resent datagram by datagram; stop trying if the kernel keeps refusing. */
+  private accountGso(out: Int32Array): void {
+    this.counters.txGsoSends += out[4];
+    this.counters.txGsoPackets += out[5];
+    if (out[6] === 0) {
+      this.gsoRefusedInARow = 0;
+      return;
+    }
+    this.counters.txGsoRefused += out[6];
+    this.gsoRefusedInARow += out[6];
+    if (out[7] === EIO || this.gsoRefusedInARow >= GSO_GIVE_UP) {
+      this.offload.gso = false;
+      log('info', 'path_socket_gso_off', { errno: errnoName(out[7]) });
+    }
+  }
+
+  private growBatch(): void {
+    const bigger = new Int32Array(this.batch.msgOf.length * 2);
+    bigger.set(this.batch.msgOf);
+    this.batch.msgOf = bigger;
   }
 
   /** Called by C once per wake-up with the number of datagrams in the slab (or -errno). */
@@ -168,17 +226,35 @@ export class NativePathSocket implements PathSocket {
     }
     const slab = this.slab as Buffer;
     const lengths = this.lengths;
-    const payloads = this.batch.payloads;
+    const segs = this.segs;
+    const batch = this.batch;
+    const payloads = batch.payloads;
     let bytes = 0;
+    let n = 0;
     for (let i = 0; i < count; i++) {
       const start = i * SLOT;
       const len = lengths[i];
-      payloads[i] = slab.subarray(start, start + len);
       bytes += len;
+      const seg = segs !== null ? segs[i] : 0;
+      if (seg <= 0 || seg >= len) {
+        if (n === batch.msgOf.length) this.growBatch();
+        batch.msgOf[n] = i;
+        payloads[n++] = slab.subarray(start, start + len);
+        continue;
+      }
+      // A GRO buffer: datagrams of `seg` bytes back to back, the last one possibly shorter.
+      const first = n;
+      for (let off = 0; off < len; off += seg) {
+        if (n === batch.msgOf.length) this.growBatch();
+        batch.msgOf[n] = i;
+        payloads[n++] = slab.subarray(start + off, start + Math.min(off + seg, len));
+      }
+      this.counters.rxGroBuffers++;
+      this.counters.rxGroPackets += n - first;
     }
-    this.counters.rxPackets += count;
+    this.counters.rxPackets += n;
     this.counters.rxBytes += bytes;
-    this.batch.count = count;
+    batch.count = n;
     const onBatch = this.onBatch;
     if (onBatch) onBatch(this.batch);
   };

@@ -30,8 +30,16 @@ export interface PathSocketOptions {
   /** Socket buffer sizes in bytes (forced past rmem_max/wmem_max when privileged). */
   rcvbuf?: number;
   sndbuf?: number;
-  /** Most datagrams per receive callback (native only; default 64). */
+  /** Most receive messages per callback (native only; default 64). With GRO one message may hold up to 64 datagrams. */
   maxBatch?: number;
+  /**
+   * UDP segmentation offload (native only; default on unless BRAID_UDP_OFFLOAD=0):
+   * gso sends each run of same-size datagrams to one destination as one
+   * system call; gro lets the kernel hand over coalesced datagrams, which the
+   * socket splits again. Both fall back silently when the kernel or addon lacks them.
+   */
+  gso?: boolean;
+  gro?: boolean;
 }
 
 export interface PathSocketStats {
@@ -44,6 +52,14 @@ export interface PathSocketStats {
   txDrops: number;
   /** Datagrams the kernel refused (EMSGSIZE over the path MTU, unreachable, ...); see lastSendError. */
   txErrors: number;
+  /** GSO: messages that carried several datagrams, and the datagrams in them (part of txPackets). */
+  txGsoSends: number;
+  txGsoPackets: number;
+  /** GSO runs the kernel refused and that went out one datagram at a time instead. */
+  txGsoRefused: number;
+  /** GRO: received buffers that held several datagrams, and the datagrams in them (part of rxPackets). */
+  rxGroBuffers: number;
+  rxGroPackets: number;
 }
 
 /**
@@ -67,6 +83,8 @@ export interface PathSocket {
   readonly family: 4 | 6;
   readonly fd: number;
   readonly stats: PathSocketStats;
+  /** Offloads in use right now (GSO turns itself off if the kernel keeps refusing it). */
+  readonly offload: { readonly gso: boolean; readonly gro: boolean };
   /** Errno name of the last failed send ("EMSGSIZE" when a probe exceeds the path MTU). */
   readonly lastSendError: string | null;
   /** Called if the socket fails for good while receiving; receiving has stopped. */
