@@ -100,7 +100,7 @@ describe('redundancy elimination on the simulated tunnel', () => {
     pair.run(300);
     const data = new Uint8Array(600_000);
     let x = 12345;
-    for (let i = 0; i < data.length; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < data.length; i++) data[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
     const send = (startAt: number, sport: number, shift: number): number => {
       let n = 0;
       for (let off = 0; off < data.length; off += 1300, n++) {

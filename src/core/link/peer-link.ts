@@ -69,7 +69,7 @@ export class PeerLink {
   private readonly sent: SendBuffer;
   readonly re: ReCodec | null;
   private readonly onAckedPacket = (p: SentPacket): void => {
-    if (p.reToken !== 0) this.re!.encoder.onDelivered(p.reToken);
+    if (p.reToken !== 0) this.re!.onDelivered(p.reToken);
   };
   private readonly budget = new ReinjectBudget();
   private readonly pick = new Pick();
@@ -150,16 +150,11 @@ export class PeerLink {
       this.counters.dropMalformedInner++;
       return false;
     }
-    let flags = info.ordered ? DataFlags.ORDERED : 0;
-    let reToken = 0;
-    // the TUN slab is reused: keep a copy (or the RE-encoded packet) until acked
-    let payload = this.re ? this.re.encode(packet, info.flow) : null;
-    if (payload) {
-      flags |= DataFlags.RE_ENCODED;
-      reToken = this.re!.lastToken;
-    } else payload = this.copies.copy(packet);
+    const flags = info.ordered ? DataFlags.ORDERED : 0;
+    // the TUN slab is reused: keep a copy until acked (RE-encoded when it leaves the queue)
+    const payload = this.copies.copy(packet);
     // Numbered when it leaves the queue, so a packet the queue drops leaves no hole behind.
-    this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken });
+    this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0 });
     this.counters.tunPackets++;
     this.counters.tunBytes += packet.length;
     return true;
@@ -180,6 +175,7 @@ export class PeerLink {
       this.probeReplies.push({ pathId: frame.probe.pathId, probeId: frame.probe.probeId, echoSendTimeUs: frame.probe.sendTimeUs, holdUs: 0 });
     }
     if (frame.data) this.onData(now, frame.data, size);
+    if (frame.re && this.re) this.re.onControl(frame.re.msg);
   }
 
   private onData(now: number, d: DataFrame, size: number): void {
@@ -190,9 +186,11 @@ export class PeerLink {
     // The payload is a view into the receive slab: keep a copy while it may be held.
     let payload: Uint8Array | null;
     if ((d.flags & DataFlags.RE_ENCODED) !== 0) {
-      payload = this.re ? this.re.decode(d.payload, d.flow) : null;
-      if (!payload) {
-        // Undecodable (no RE here, or bytes we lack): dropped; the next packet on its path proves it lost.
+      payload = this.re ? this.re.decode(d.payload, d.flow, now) : null;
+      if (payload) d.flags &= ~DataFlags.RE_ENCODED;
+      else if (this.re?.lastMissed) payload = this.copies.copy(d.payload); // decoded again when its flow delivers it
+      else {
+        // Undecodable (no RE here, or malformed): dropped; the next packet on its path proves it lost.
         this.counters.dropReUndecodable++;
         return;
       }
@@ -218,13 +216,16 @@ export class PeerLink {
   handleTimeout(now: number): void {
     this.paths.handleTimeout(now);
     this.reorder.handleTimeout(now);
+    this.re?.handleTimeout(now);
   }
 
   // ---- output ----
 
   /** Next inner packet to write to the TUN, in per-flow order. */
   pollDeliver(): Uint8Array | undefined {
-    const f = this.reorder.pollDeliver();
+    let f = this.re?.pollRecovered() ?? this.reorder.pollDeliver();
+    // still RE-encoded: it lacked bytes on arrival; a miss now parks it until they come (re-codec.ts)
+    while (f && (f.flags & DataFlags.RE_ENCODED) !== 0 && !this.re!.decodeLate(f)) f = this.re!.pollRecovered() ?? this.reorder.pollDeliver();
     if (!f) return undefined;
     this.counters.deliveredPackets++;
     this.counters.deliveredBytes += f.payload.length;
@@ -239,6 +240,11 @@ export class PeerLink {
     if (reply) return this.control(reply.pathId, { probeReply: reply });
     const c = this.controls.shift();
     if (c) return this.control(c.pathId, c.frame);
+    const reMsg = this.re?.pollControl();
+    if (reMsg) {
+      const pathId = this.fastestPath();
+      if (pathId >= 0) return this.control(pathId, { re: { msg: reMsg } });
+    }
     const probe = this.paths.pollProbe(now);
     if (probe) return this.control(probe.pathId, { probe });
     // An ack goes back on the path that owes it, so its echo is that path's RTT sample:
@@ -275,6 +281,7 @@ export class PeerLink {
     const a = this.ack.pollTimeout();
     if (a !== undefined && a < t) t = a;
     if (this.queue.length > 0 || this.pendingPaths.length > 0) t = Math.min(t, this.waitUntil);
+    if (this.re) t = Math.min(t, this.re.hasWork ? now : this.re.pollTimeout()); // RE control to send, recovered packets, parked ones
     return t;
   }
 
@@ -333,6 +340,7 @@ export class PeerLink {
       if (q.seq === 0) {
         q.seq = this.nextSeq++;
         q.flowPrevSeq = this.chain.next(q.flow, q.seq);
+        if (this.re) this.reEncode(q);
       }
       this.pendingPacket = q;
       this.pendingPaths.length = 0;
@@ -362,6 +370,15 @@ export class PeerLink {
     this.counters.txDataBytes += q.payload.length;
     if (this.pendingPaths.length === 0) this.pendingPacket = undefined;
     return d;
+  }
+
+  /** RE-encodes a packet leaving the queue (never one the queue dropped: those must not enter the byte cache). */
+  private reEncode(q: QueuedPacket): void {
+    const enc = this.re!.encode(q.payload, q.flow);
+    if (!enc) return;
+    q.payload = enc;
+    q.flags |= DataFlags.RE_ENCODED;
+    q.reToken = this.re!.lastToken;
   }
 
   /** The usable path with the lowest smoothed RTT (for acks), or -1. */

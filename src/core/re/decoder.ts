@@ -6,7 +6,7 @@
  */
 import { HeldMap } from './held-map';
 import {
-  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, OP_LIT, OP_REF, OP_SAME, VERSION,
+  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, MISS_SELF, OP_LIT, OP_REF, OP_SAME, VERSION,
   readPos32, unwrapPos, unzigzag, writePos32, writeVarint,
 } from './re-format';
 import { validateCacheBytes } from './re-options';
@@ -37,6 +37,8 @@ export class ReDecoder {
   /** The first source range the missed packet referenced and this decoder lacked. */
   missSrc = 0;
   missSrcLen = 0;
+  /** Cache position of the last message decode() accepted (for matching a RESEND to its packet). */
+  lastPos = -1;
 
   readonly cacheBytes: number;
   private readonly ring: Uint8Array;
@@ -70,6 +72,7 @@ export class ReDecoder {
     const kind = msg[0] & 0x0f;
     const pos = unwrapPos(readPos32(msg, 1), this.maxPos);
     if (pos < 0) return this.bad();
+    this.lastPos = pos;
     let n: number;
     if (kind === KIND_LITERAL || kind === KIND_RESEND) {
       n = msg.length - HEADER_BYTES;
@@ -87,13 +90,18 @@ export class ReDecoder {
     return n;
   }
 
-  /** Writes the MISS message for the last miss into out (≥ 16 bytes); returns its length. */
-  writeMissRequest(out: Uint8Array): number {
-    out[0] = VERSION | KIND_MISS;
-    writePos32(out, 1, this.missPos);
-    const at = writeVarint(out, HEADER_BYTES, this.missLen);
-    writePos32(out, at, this.missSrc);
-    return writeVarint(out, at + 4, this.missSrcLen);
+  /** True when every byte of [pos, pos+len) is held (a missed packet's source arrived since). */
+  holds(pos: number, len: number): boolean {
+    return this.held.isHeld(pos, len);
+  }
+
+  /**
+   * Writes the MISS message for the last miss into out (≥ 17 bytes); returns
+   * its length. `self`: ask for the missed packet itself rather than the
+   * source it lacked (a retry when the source's resend did not come).
+   */
+  writeMissRequest(out: Uint8Array, self = false): number {
+    return writeMiss(out, this.missPos, this.missLen, this.missSrc, this.missSrcLen, self);
   }
 
   private bad(): number {
@@ -179,4 +187,16 @@ export class ReDecoder {
     this.held.mark(pos, n);
     if (pos + n > this.maxPos) this.maxPos = pos + n;
   }
+}
+
+/** A MISS message for the packet at [pos, pos+len) that lacked [src, src+srcLen) (layout: re-format.ts); returns its length. */
+export function writeMiss(out: Uint8Array, pos: number, len: number, src: number, srcLen: number, self: boolean): number {
+  out[0] = VERSION | KIND_MISS;
+  writePos32(out, 1, pos);
+  const at = writeVarint(out, HEADER_BYTES, len);
+  writePos32(out, at, src);
+  const end = writeVarint(out, at + 4, srcLen);
+  if (!self) return end;
+  out[end] = MISS_SELF;
+  return end + 1;
 }

@@ -18,7 +18,7 @@ import { LostRanges } from './lost-ranges';
 import { MatchFinder, type MatchFlow } from './match-finder';
 import { SentPackets } from './sent-packets';
 import {
-  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, OP_LIT, OP_REF, OP_SAME, VERSION,
+  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, MISS_SELF, OP_LIT, OP_REF, OP_SAME, VERSION,
   readPos32, unwrapPos, writeOp, writePos32, writeVarint, zigzag,
 } from './re-format';
 import { validateCacheBytes, validateAnchor } from './re-options';
@@ -53,6 +53,8 @@ const MAX_EXTENT = 1 << 20;
 const MAX_FLOWS = 8192;
 /** Matched bytes past a boundary from which the chunker jumps to the match's end. */
 const JUMP_MIN = 256;
+/** RESENDs remembered so that several packets waiting on one lost source get it once. */
+const RECENT_RESENDS = 16;
 
 interface FlowState extends ChunkerState, MatchFlow {
   /** Next cache position of this flow and the end of its extent. */
@@ -87,6 +89,8 @@ export class ReEncoder {
   private readonly cutMap: CutMap;
   private readonly lost = new LostRanges();
   private readonly sent = new SentPackets();
+  /** Cache positions of the last RESENDs (not repeated while listed here). */
+  private readonly recentResends = new Float64Array(RECENT_RESENDS).fill(-1);
   private readonly matcher: MatchFinder;
   private readonly flows = new Map<number, FlowState>();
   /** Reserved end of the cache: no position at or above it was ever written. */
@@ -187,29 +191,60 @@ export class ReEncoder {
 
   /**
    * Answers a decoder's MISS message: writes a RESEND message into `out` and
-   * returns its length, or -1 when the bytes are no longer cached (or the
-   * request names no packet this encoder sent); the data is then lost to RE
-   * and the inner transport retransmits.
+   * returns its length, or -1 when there is nothing (new) to resend; the
+   * inner transport then retransmits.
+   *
+   * What is resent is the packet holding the first source byte the decoder
+   * lacked (a packet lost on the way): that one RESEND lets the decoder
+   * finish every packet waiting on it, where resending each waiting packet
+   * would cost one RESEND per reference to the lost bytes. Only when that
+   * packet is gone is the missed packet itself resent. A packet resent in
+   * the last few answers is not resent again (several waiting packets ask
+   * for the same source).
    */
   onMissRequest(msg: Uint8Array, out: Uint8Array): number {
     if (msg.length < HEADER_BYTES + 1 || msg[0] !== (VERSION | KIND_MISS)) return this.refuse();
     const pos = unwrapPos(readPos32(msg, 1), this.head);
     this.at = HEADER_BYTES;
     const len = this.varint(msg);
+    const live = this.head - this.cacheBytes;
     // the source range the decoder lacked (lost on the way): never trust it again
     if (this.at + 4 <= msg.length) {
       const src = unwrapPos(readPos32(msg, this.at), this.head);
       this.at += 4;
       const srcLen = this.varint(msg);
-      if (srcLen > 0 && srcLen <= MAX_PAYLOAD) this.lost.add(src, srcLen);
+      const self = this.at < msg.length && (msg[this.at] & MISS_SELF) !== 0;
+      if (srcLen > 0 && srcLen <= MAX_PAYLOAD) {
+        this.lost.add(src, srcLen);
+        // acknowledged once, yet not held (a packet the receiver could not decode and dropped)
+        if (src >= live) this.held.unmark(src, srcLen);
+        if (self) this.forget(pos);
+        else if (src >= live && this.sent.findContaining(src)) {
+          const r = this.resend(this.sent.pos, this.sent.len, out);
+          return r > 0 ? r : this.refuse(); // 0: on its way already
+        }
+      }
     }
-    if (len <= 0 || len > MAX_PAYLOAD || out.length < len + HEADER_BYTES) return this.refuse();
-    if (pos < this.head - this.cacheBytes || !this.sent.sentExactly(pos, len)) return this.refuse();
+    if (len <= 0 || len > MAX_PAYLOAD || pos < live || !this.sent.sentExactly(pos, len)) return this.refuse();
+    const r = this.resend(pos, len, out);
+    return r !== 0 ? r : this.refuse();
+  }
+
+  /** Lets the RESEND of pos go again (a retry: the last one did not arrive). */
+  private forget(pos: number): void {
+    for (let k = 0; k < RECENT_RESENDS; k++) if (this.recentResends[k] === pos) this.recentResends[k] = -1;
+  }
+
+  /** Writes a RESEND of cache range [pos, pos+len) into out; 0 when it was resent lately, -1 when out is too small. */
+  private resend(pos: number, len: number, out: Uint8Array): number {
+    if (pos < this.head - this.cacheBytes) return 0;
+    for (let k = 0; k < RECENT_RESENDS; k++) if (this.recentResends[k] === pos) return 0;
+    if (out.length < len + HEADER_BYTES) return -1;
+    this.recentResends[this.resends % RECENT_RESENDS] = pos;
     out[0] = VERSION | KIND_RESEND;
     writePos32(out, 1, pos);
     const ri = pos % this.cacheBytes;
     out.set(this.ring.subarray(ri, ri + len), HEADER_BYTES);
-    this.lastToken = this.sent.add(pos, len);
     this.resends++;
     return len + HEADER_BYTES;
   }

@@ -72,6 +72,22 @@ export class HeldMap {
     }
   }
 
+  /**
+   * Forgets [pos, pos+len) (the decoder said it lacks those bytes): bits of
+   * the range's own lap are cleared, a granule of another lap is left alone.
+   */
+  unmark(pos: number, len: number): void {
+    const cells = this.cells;
+    for (let p = pos; p < pos + len; ) {
+      const gp = Math.floor(p / G);
+      const c = 2 * (gp & this.granuleMask);
+      const a = p - gp * G;
+      const b = Math.min(G, a + pos + len - p);
+      if (cells[c] === ((Math.floor(p / this.capacity) + 1) | 0)) cells[c + 1] &= ~bitRange(a, b);
+      p += b - a;
+    }
+  }
+
   /** True when every byte of [pos, pos+len) is held. */
   isHeld(pos: number, len: number): boolean {
     return len <= 0 || this.runRight(pos, pos + len) === pos + len;

@@ -6,9 +6,10 @@
  *   PACKET   0x10  pos32(4 LE) ops...          decoded bytes go to cache position pos
  *   LITERAL  0x11  pos32(4 LE) bytes...        the payload as is (it did not shrink)
  *   RESEND   0x12  pos32(4 LE) bytes...        answer to a miss; like LITERAL, counted as a recovery
- *   MISS     0x13  pos32(4 LE) len(varint) src32(4 LE) srcLen(varint)
- *                 decoder → encoder: please resend [pos, pos+len); [src, src+srcLen) is
- *                 what the decoder lacked (the encoder stops trusting it)
+ *   MISS     0x13  pos32(4 LE) len(varint) src32(4 LE) srcLen(varint) [flags(1)]
+ *                 decoder → encoder: the packet at [pos, pos+len) lacks [src, src+srcLen)
+ *                 (the encoder stops trusting it and resends the packet holding src); flag
+ *                 MISS_SELF: resend [pos, pos+len) itself (a retry after the source did not come)
  * pos32 is the absolute cache position mod 2^32; the receiver picks the value
  * nearest to the highest position it has seen (caches are far below 2^31).
  *
@@ -27,6 +28,8 @@ export const KIND_LITERAL = 1;
 export const KIND_RESEND = 2;
 export const KIND_MISS = 3;
 export const HEADER_BYTES = 5;
+/** MISS flag: resend the missed packet itself. */
+export const MISS_SELF = 1;
 
 export const OP_LIT = 0;
 export const OP_REF = 1;

@@ -35,6 +35,21 @@ export class SentPackets {
     return true;
   }
 
+  /** Looks up (into pos/len) the newest recent packet whose range holds position p (a rare, linear search). */
+  findContaining(p: number): boolean {
+    const oldest = Math.max(1, this.last - SIZE + 1);
+    for (let t = this.last; t >= oldest; t--) {
+      const s = t & (SIZE - 1);
+      const pos = this.positions[s];
+      if (pos <= p && p < pos + this.lengths[s]) {
+        this.pos = pos;
+        this.len = this.lengths[s];
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** True when a packet of exactly [pos, pos+len) is among the recent ones (a rare, linear search). */
   sentExactly(pos: number, len: number): boolean {
     const oldest = Math.max(1, this.last - SIZE + 1);

@@ -123,18 +123,19 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   const deliver = (pkt: InFlight): void => {
     if (pkt.msg === null) return; // raw: delivered as is
     let n = dec.decode(pkt.flow, pkt.msg, decoded);
-    if (n === -1) {
-      // miss: ask, the encoder resends (the resend travels reliably here)
+    // miss: ask; the encoder resends the lost source (or this packet), which travels reliably here
+    for (let tries = 0; n === -1 && tries < 4; tries++) {
       const m = dec.writeMissRequest(missMsg);
+      const missPos = dec.missPos;
       const r = enc.onMissRequest(missMsg.subarray(0, m), out);
-      if (r < 0) {
-        retransmit.push({ due: packets + 16, flow: pkt.flow, payload: pkt.payload });
-        return;
-      }
-      wire.set(pkt.flow, (wire.get(pkt.flow) ?? 0) + r + m);
-      const resend = out.slice(0, r);
-      acks.push({ at: sentIn + lag, token: enc.lastToken });
-      n = dec.decode(pkt.flow, resend, decoded);
+      wire.set(pkt.flow, (wire.get(pkt.flow) ?? 0) + m + Math.max(0, r));
+      if (r < 0) break;
+      n = dec.decode(pkt.flow, out.subarray(0, r), decoded);
+      if (n >= 0 && dec.lastPos !== missPos) n = dec.decode(pkt.flow, pkt.msg, decoded); // the source came: try again
+    }
+    if (n === -1) {
+      retransmit.push({ due: packets + 16, flow: pkt.flow, payload: pkt.payload });
+      return;
     }
     if (n < 0) {
       undelivered++;
