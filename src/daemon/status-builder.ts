@@ -208,6 +208,7 @@ export class StatusBuilder {
       backup: p.backup,
       state,
       stateChanges: changes,
+      spuriousSuspicions: p.liveness.spuriousSuspicions,
       rttSeconds: measured ? p.srttMs / 1000 : null,
       rttVarSeconds: measured ? p.rttVarMs / 1000 : null,
       minRttSeconds: measured ? p.minRttMs / 1000 : null,

@@ -30,6 +30,8 @@ export interface PathStatus {
   state: PathState;
   /** Transitions into each state since start (failovers = stateChanges.down). */
   stateChanges: Record<PathState, number>;
+  /** Suspicions that ended without an outage (late feedback, not a dead path): each widens the path's silence allowance for a while. */
+  spuriousSuspicions: number;
   /** Smoothed RTT; null until measured. */
   rttSeconds: number | null;
   /** RTT variation (jitter); null until measured. */

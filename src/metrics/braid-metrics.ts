@@ -78,6 +78,7 @@ export const PATH_METRICS: MetricDef[] = [
       for (const p of s.paths) for (const st of PATH_STATES) out.push({ labels: { path: p.name, to_state: st }, value: p.stateChanges[st] ?? 0 });
     },
   },
+  perPath('braid_path_spurious_suspicions_total', 'Suspicions of the path that ended without an outage (late feedback); each widens its silence allowance for a while.', 'counter', (p) => p.spuriousSuspicions),
   perPath('braid_path_rtt_seconds', 'Smoothed round-trip time of the path.', 'gauge', (p) => p.rttSeconds),
   perPath('braid_path_rtt_variance_seconds', 'Round-trip time variation (jitter) of the path.', 'gauge', (p) => p.rttVarSeconds),
   perPath('braid_path_min_rtt_seconds', 'Minimum round-trip time seen on the path.', 'gauge', (p) => p.minRttSeconds),

@@ -15,6 +15,7 @@ function path(name: string, iface: string, state: PathState, tick: number, rate:
     backup: name === 'lte',
     state,
     stateChanges: { probing: 1, up: state === 'up' ? 1 : 0, suspect: state === 'down' ? 1 : 0, down: state === 'down' ? 1 : 0, recovering: 0 },
+    spuriousSuspicions: 0,
     rttSeconds: state === 'down' ? null : 0.02 * k,
     rttVarSeconds: state === 'down' ? null : 0.002 * k,
     minRttSeconds: 0.015 * k,

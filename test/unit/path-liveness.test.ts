@@ -113,18 +113,20 @@ describe('path liveness', () => {
     expect(returnTimes[2]).to.be.greaterThan(returnTimes[1] + 200);
   });
 
-  it('does not suspect a busy path whose steady acks pause for a few ms (a late wake-up at the peer)', () => {
-    const set = new PathSet([{ id: 1 }]);
+  /**
+   * A busy path: a packet every 0.5 ms from 1000 ms to `until`, each acked exactly 25 ms later, except that no
+   * ack leaves during `stalls` (the peer slept); everything due is acked right after a stall. Returns the events.
+   */
+  function busyPath(set: PathSet, until: number, stalls: (t: number) => boolean): PathEvent[] {
     run(set, 0, 1000, 25, () => true);
-    // a packet every 0.5 ms, each acked exactly 25 ms later, except acks due in [3000, 3006): the peer slept
     let pathSeq = 0, acked = 0;
     const sentAt: number[] = [];
     const ev: PathEvent[] = [];
-    for (let t = 1000; t <= 4000; t += 0.5) {
+    for (let t = 1000; t <= until; t += 0.5) {
       sentAt[++pathSeq] = t;
       set.onDataSent(t, 1, pathSeq, 1200);
       const due = t - 25;
-      if (!(t >= 3000 && t < 3006) && due >= 1000) {
+      if (!stalls(t) && due >= 1000) {
         // everything sent up to `due` is acked now (in one ack after the pause)
         let high = acked;
         while (high + 1 <= pathSeq && sentAt[high + 1] <= due) high++;
@@ -137,8 +139,40 @@ describe('path liveness', () => {
       set.handleTimeout(t);
       ev.push(...events(set));
     }
+    return ev;
+  }
+
+  it('does not suspect a busy path whose steady acks pause for a few ms (a late wake-up at the peer)', () => {
+    const set = new PathSet([{ id: 1 }]);
+    const ev = busyPath(set, 4000, (t) => t >= 3000 && t < 3006);
     expect(ev.map((e) => e.kind)).to.deep.equal([]);
     expect(set.get(1)!.rttVarMs).to.be.below(1);
+  });
+
+  it('stops flapping on a loaded host: after a few spurious suspicions, the same late acks no longer suspect the path', () => {
+    const set = new PathSet([{ id: 1 }]);
+    // the peer stalls 15 ms every 200 ms
+    const ev = busyPath(set, 4000, (t) => t % 200 < 15);
+    const suspects = ev.filter((e) => e.kind === 'suspect').map((e) => e.at);
+    expect(suspects.length).to.be.within(1, 4);
+    expect(suspects[suspects.length - 1]).to.be.below(2000);
+    expect(ev.filter((e) => e.kind === 'down')).to.deep.equal([]);
+    expect(set.get(1)!.liveness.spuriousSuspicions).to.equal(suspects.length);
+  });
+
+  it('gives the widened allowance back after 10 s without a spurious suspicion, so a real outage is again seen fast', () => {
+    /** When the path is suspected once it dies at 30 s, after a busy half minute with `stalls`. */
+    const suspectAfterCut = (stalls: (t: number) => boolean): number => {
+      pending = [];
+      const set = new PathSet([{ id: 1 }]);
+      busyPath(set, 30_000, stalls);
+      pending = []; // warm-up probes never answered stay unanswered
+      return run(set, 30_001, 31_000, 25, () => false).find((e) => e.kind === 'suspect')!.at;
+    };
+    const calm = suspectAfterCut(() => false);
+    const loadedEarly = suspectAfterCut((t) => t < 2000 && t % 200 < 15);
+    expect(calm - 30_000).to.be.below(20);
+    expect(loadedEarly).to.equal(calm);
   });
 
   it('goes down at once when the local interface goes away', () => {

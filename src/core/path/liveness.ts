@@ -47,6 +47,8 @@ export const enum Transition {
 const FLAP_WINDOW_MS = 10_000;
 const STABLE_MS = 30_000;
 const MAX_REQUIRED_GOOD = 24;
+const MAX_SPURIOUS_STEPS = 3;
+const SPURIOUS_DECAY_MS = 10_000;
 
 export class Liveness {
   status = PathStatus.Probing;
@@ -91,7 +93,31 @@ export class Liveness {
    * RTT is the least variation allowed.
    */
   private variationAllowance(srtt: number, rttvar: number): number {
-    return Math.max(4 * rttvar, srtt / 4);
+    return Math.max(4 * rttvar, srtt / 4) * (1 + this.spuriousSteps);
+  }
+
+  /**
+   * Suspicions that ended by feedback alone, without an outage, widen the
+   * allowance one step each (up to 3 extra), as RACK widens its reordering
+   * window after spurious retransmissions; a step is given back after 10 s
+   * without one. A loaded host (both cores busy) thus stops flapping its
+   * paths, while a quiet one keeps the fast verdict.
+   */
+  spuriousSuspicions = 0;
+  private spuriousSteps = 0;
+  private lastSpurious = -Infinity;
+
+  private noteSpurious(now: number): void {
+    this.spuriousSuspicions++;
+    this.spuriousSteps = Math.min(MAX_SPURIOUS_STEPS, this.spuriousSteps + 1);
+    this.lastSpurious = now;
+  }
+
+  private decaySpurious(now: number): void {
+    if (this.spuriousSteps > 0 && now - this.lastSpurious > SPURIOUS_DECAY_MS) {
+      this.spuriousSteps--;
+      this.lastSpurious = now;
+    }
   }
 
   suspectAfter(srtt: number, rttvar: number): number {
@@ -113,6 +139,7 @@ export class Liveness {
     this.lastHeard = now;
     this.firstUnanswered = NaN;
     if (this.status === PathStatus.Suspect) {
+      this.noteSpurious(now);
       this.status = PathStatus.Up;
       return Transition.Up;
     }
@@ -148,6 +175,7 @@ export class Liveness {
   /** Applies timeouts; call on every timer tick and after feedback. */
   check(now: number, srtt: number, rttvar: number): Transition {
     if (this.status === PathStatus.Up && now - this.upSince > STABLE_MS) this.requiredGood = this.baseRequiredGood;
+    this.decaySpurious(now);
     if (Number.isNaN(this.firstUnanswered)) return Transition.None;
     const silence = now - this.firstUnanswered;
     switch (this.status) {

@@ -211,7 +211,12 @@ export class PathState implements PathView {
       this.rtt.onSample(now, rtt);
       this.rate.onRttSample(now, rtt, this.rtt.min);
     }
-    return this.liveness.onProbeReply(now, probeSentAt);
+    const t = this.liveness.onProbeReply(now, probeSentAt);
+    // the reply answers for what went out before the probe, not for data still unacked after it
+    if (this.ledger.count > 0 && (this.liveness.status === PathStatus.Up || this.liveness.status === PathStatus.Suspect)) {
+      this.liveness.firstUnanswered = Math.max(probeSentAt, this.ledger.sendTimeAt(this.ledger.first));
+    }
+    return t;
   }
 
   /**
