@@ -162,7 +162,7 @@ describe('RE encoder and decoder', () => {
   });
 
   it("with gating 'acked' never references bytes whose packet was not reported delivered", () => {
-    const enc = new ReEncoder({ cacheBytes: 4 * MiB });
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB, gating: 'acked' });
     const data = textLike(10, 1300);
     const out = new Uint8Array(2000);
     enc.encode(1, data, out);
@@ -289,8 +289,9 @@ describe('RE held map', () => {
     const cap = 1 << 16;
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * cap }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 3 })), { maxLength: 40 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * cap }), fc.integer({ min: 0, max: 3000 })), { maxLength: 20 }),
+        // writes long enough to fill whole 4 KiB pages (the map's summary) and short ones
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * cap }), fc.integer({ min: 1, max: 12000 }), fc.integer({ min: 0, max: 3 })), { maxLength: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * cap }), fc.integer({ min: 0, max: 12000 })), { maxLength: 20 }),
         (writes, probes) => {
           const m = new HeldMap(cap);
           const model = new Map<number, number>(); // slot -> position held there

@@ -5,7 +5,7 @@ import { UsageError } from '../../errors';
 import { simulateTransfer, type ReGating } from '../../core/re';
 
 const USAGE = `usage: braid re-bench [--anchor BYTES] [--shift H] [--flows N] [--loss P] [--cache-mb MB]
-                       [--ack-lag BYTES] [--gating acked|flow|off] [--seed S] [--speed-runs R] OLD NEW
+                       [--ack-lag BYTES] [--gating flow|acked|off] [--seed S] [--speed-runs R] OLD NEW
   Sends OLD then NEW through the RE encoder and decoder as the tunnel would (segments of
   1200-1360 bytes, NEW behind H header bytes, N-1 other flows interleaved, loss P with
   reordering, delivery reports ACK-LAG payload bytes late) and prints one JSON line
@@ -28,7 +28,7 @@ export const command: Command = {
     const cacheMb = optNumber(args, 'cache-mb', 128);
     const speedRuns = optNumber(args, 'speed-runs', 1);
     if (!Number.isInteger(speedRuns) || speedRuns < 1 || speedRuns > 100) throw new UsageError('--speed-runs must be an integer from 1 to 100');
-    const gating = gatingOption(optString(args, 'gating') ?? 'acked');
+    const gating = gatingOption(optString(args, 'gating') ?? 'flow');
     const oldData = readInput(oldPath);
     const newData = readInput(newPath);
     const result = simulateTransfer(oldData, newData, {

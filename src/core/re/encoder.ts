@@ -32,7 +32,7 @@ export interface ReEncoderOptions {
   /** Nominal chunk (anchor) size in bytes, a power of two from 32 to 4096 (default 128). */
   anchor?: number;
   /**
-   * Which cached bytes may be referenced (default 'acked'):
+   * Which cached bytes may be referenced (default 'flow'):
    * - 'acked': only bytes of packets reported delivered (onDelivered): a miss needs a lost ack;
    * - 'flow': those, plus bytes this same flow sent earlier in its current and previous
    *   extent (≥ its last ~1 MiB). The tunnel delivers a flow in order, so such a reference
@@ -104,7 +104,7 @@ export class ReEncoder {
   constructor(opts: ReEncoderOptions = {}) {
     this.cacheBytes = validateCacheBytes(opts.cacheBytes ?? 64 << 20);
     this.anchor = validateAnchor(opts.anchor ?? 128);
-    this.gating = opts.gating ?? 'acked';
+    this.gating = opts.gating ?? 'flow';
     if (this.gating !== 'acked' && this.gating !== 'flow' && this.gating !== 'off') {
       throw new ConfigError('re.gating', `must be 'acked', 'flow' or 'off', got '${String(this.gating)}'`);
     }

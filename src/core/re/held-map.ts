@@ -7,22 +7,37 @@
  *
  * Lap and mask of a granule sit side by side (one Int32Array), so a check
  * costs one cache miss, not two: the encoder runs one per candidate match.
+ * On top, each 4 KiB page of positions counts its full granules of the
+ * page's newest lap: a check over a page that is wholly held reads only that
+ * small summary (256 KiB for a 128 MiB cache, so it stays in the CPU cache),
+ * which saves the encoder a memory access per candidate on old, acknowledged
+ * data.
  *
  * The decoder uses it to know what it really holds (a reference outside it is
  * a miss, never garbage); the encoder uses it for ack-gating (reference only
  * bytes the decoder acknowledged).
  */
 const G = 32;
+/** Granules per summary page (4 KiB of positions). */
+const PAGE_GRANULES = 128;
+const PAGE = G * PAGE_GRANULES;
 
 export class HeldMap {
   private readonly cells: Int32Array; // per granule: (lap + 1) | 0 (0 = never written), bit mask
   private readonly granuleMask: number;
+  /** Per page: its newest lap (as in cells) and how many of its granules are full in that lap. */
+  private readonly pageLap: Int32Array;
+  private readonly pageFull: Int32Array;
+  private readonly pageMask: number;
 
   /** capacity: a power of two, at least 64 KiB. */
   constructor(readonly capacity: number) {
     const n = capacity / G;
     this.cells = new Int32Array(2 * n);
     this.granuleMask = n - 1;
+    this.pageLap = new Int32Array(capacity / PAGE);
+    this.pageFull = new Int32Array(capacity / PAGE);
+    this.pageMask = capacity / PAGE - 1;
   }
 
   /** Commits the map's memory now (its pages are otherwise faulted in on first use). */
@@ -32,7 +47,24 @@ export class HeldMap {
 
   /** Bytes of memory this map uses. */
   get memoryBytes(): number {
-    return this.cells.byteLength;
+    return this.cells.byteLength + this.pageLap.byteLength + this.pageFull.byteLength;
+  }
+
+  /**
+   * A granule (index gi) of lap `lap` was written (delta 0), became full
+   * (+1) or stopped being full (-1). The page counts only its newest lap: a
+   * write of a newer lap restarts the count (the older lap's bytes are being
+   * overwritten). The count never exceeds the page's full granules of that
+   * lap (a write of an older lap zeroes it), so 128 proves the page held.
+   */
+  private countFull(gi: number, lap: number, delta: number): void {
+    const pg = gi >>> 7; // PAGE_GRANULES = 128
+    const d = (lap - this.pageLap[pg]) | 0;
+    if (d > 0) {
+      this.pageLap[pg] = lap;
+      this.pageFull[pg] = delta > 0 ? 1 : 0;
+    } else if (d === 0) this.pageFull[pg] += delta;
+    else if (delta >= 0) this.pageFull[pg] = 0;
   }
 
   /** Marks [pos, pos+len) held (a granule of an older lap is first forgotten). */
@@ -53,6 +85,7 @@ export class HeldMap {
     // (a payload spans ~40 granules, so this loop is most of the work)
     while (left > 0) {
       const c = 2 * gi;
+      const wasFull = cells[c] === lap && cells[c + 1] === -1;
       if (a === 0 && left >= G) {
         cells[c] = lap;
         cells[c + 1] = -1;
@@ -67,6 +100,7 @@ export class HeldMap {
         left -= b - a;
         a = 0;
       }
+      this.countFull(gi, lap, !wasFull && cells[c + 1] === -1 ? 1 : 0);
       gi = (gi + 1) & gmask;
       if (gi === 0) lap = (lap + 1) | 0;
     }
@@ -83,7 +117,11 @@ export class HeldMap {
       const c = 2 * (gp & this.granuleMask);
       const a = p - gp * G;
       const b = Math.min(G, a + pos + len - p);
-      if (cells[c] === ((Math.floor(p / this.capacity) + 1) | 0)) cells[c + 1] &= ~bitRange(a, b);
+      const lap = (Math.floor(p / this.capacity) + 1) | 0;
+      if (cells[c] === lap) {
+        if (cells[c + 1] === -1 && b > a) this.countFull(gp & this.granuleMask, lap, -1);
+        cells[c + 1] &= ~bitRange(a, b);
+      }
       p += b - a;
     }
   }
@@ -103,7 +141,17 @@ export class HeldMap {
     let p = pos;
     let a = pos - gp * G;
     const cells = this.cells;
+    let checkPage = true;
     while (p < limit) {
+      if (checkPage && this.pageFull[gi >>> 7] === PAGE_GRANULES && this.pageLap[gi >>> 7] === lap) {
+        // the rest of a wholly held page: skip it without reading its granules
+        p += PAGE - (gi & (PAGE_GRANULES - 1)) * G - a;
+        a = 0;
+        gi = ((gi | (PAGE_GRANULES - 1)) + 1) & gmask;
+        if (gi === 0) lap = (lap + 1) | 0;
+        continue;
+      }
+      checkPage = false;
       if (cells[2 * gi] !== lap) return p;
       const ones = trailingOnes(cells[2 * gi + 1] >>> a); // bit 0 = byte p
       if (ones < G - a) return Math.min(limit, p + ones);
@@ -111,6 +159,7 @@ export class HeldMap {
       a = 0;
       gi = (gi + 1) & gmask;
       if (gi === 0) lap = (lap + 1) | 0;
+      checkPage = (gi & (PAGE_GRANULES - 1)) === 0;
     }
     return limit;
   }
@@ -126,7 +175,18 @@ export class HeldMap {
     let p = pos; // bytes [p, pos) known held
     let a = q - gp * G; // bit index of byte p-1
     const cells = this.cells;
+    let checkPage = true;
     while (p > limit) {
+      if (checkPage && this.pageFull[gi >>> 7] === PAGE_GRANULES && this.pageLap[gi >>> 7] === lap) {
+        // the start of a wholly held page: skip it without reading its granules
+        const first = gi & ~(PAGE_GRANULES - 1);
+        p -= (gi - first) * G + a + 1;
+        a = G - 1;
+        if (first === 0) lap = (lap - 1) | 0;
+        gi = (first - 1) & gmask;
+        continue;
+      }
+      checkPage = false;
       if (cells[2 * gi] !== lap) return p;
       const ones = Math.clz32(~(cells[2 * gi + 1] << (G - 1 - a))); // byte p-1 at bit 31
       if (ones < a + 1) return Math.max(limit, p - ones);
@@ -134,6 +194,7 @@ export class HeldMap {
       a = G - 1;
       if (gi === 0) lap = (lap - 1) | 0;
       gi = (gi - 1) & gmask;
+      checkPage = (gi & (PAGE_GRANULES - 1)) === PAGE_GRANULES - 1;
     }
     return limit;
   }

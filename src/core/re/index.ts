@@ -20,16 +20,17 @@
  *   stores them where the encoder did whatever arrived before or got lost;
  * - the decoder tracks, byte-exactly, which positions it holds (HeldMap); a
  *   reference to anything else is a miss (DECODE_MISS), never garbage;
- * - the encoder references only bytes of packets reported delivered
- *   (gating 'acked', the default: onDelivered) and byte-compares on every
- *   fingerprint hit; gating 'flow' also trusts a flow's own earlier bytes
- *   (the tunnel delivers a flow in order), except ranges reported lost;
+ * - the encoder references bytes of packets reported delivered (onDelivered)
+ *   and, with gating 'flow' (the default), a flow's own earlier bytes (the
+ *   tunnel delivers a flow in order), except ranges reported lost; gating
+ *   'acked' allows only the former. Every fingerprint hit is byte-compared;
  * - a miss is recovered: the decoder's MISS message makes the encoder resend
- *   the packet's bytes (RESEND), which decode like any message.
+ *   the lost packet holding the missing source (or, asked so, the missed
+ *   packet itself) as a RESEND, which decodes like any message.
  *
  * API (all calls synchronous, no allocation per packet):
  * ```ts
- * const enc = new ReEncoder({ cacheBytes: 64 << 20, anchor: 128 });   // gating: 'acked'
+ * const enc = new ReEncoder({ cacheBytes: 64 << 20, anchor: 128 });   // gating: 'flow'
  * const dec = new ReDecoder({ cacheBytes: 64 << 20 });                // same cacheBytes
  *
  * // sender, per TCP payload of a flow (out: payload.length + 5 bytes or more)
@@ -45,15 +46,13 @@
  * // n === DECODE_MALFORMED: dropped and counted (dec.malformed)
  *
  * // sender, on a MISS message from the peer
- * const r = enc.onMissRequest(missMsg, out);     // r ≥ 0: send out[0, r) as an RE-flagged payload
- *                                                // of that flow; decode() returns the bytes the
- *                                                // missed packet carried (the receiver keeps that
- *                                                // packet's headers until then, or drops it: the
- *                                                // inner TCP retransmits); r < 0: gone
+ * const r = enc.onMissRequest(missMsg, out);     // r ≥ 0: send out[0, r) (a RESEND) to the peer;
+ *                                                // r < 0: nothing new to resend
+ * // receiver, on a RESEND: dec.decode() stores its bytes; if dec.lastPos is the missed packet's
+ * // position they are its payload, otherwise decode the missed packet again
  * ```
- * With gating 'acked' a miss needs a decoder that lost state, so dropping
- * missed packets is enough at first; gating 'flow' saves more (docs/re.md)
- * but needs onLost and the MISS/RESEND path.
+ * The data plane's side of this (keeping missed packets, retries, giving
+ * up) is src/core/link/re-codec.ts.
  * Raw payloads (encode returned -1) do not enter either cache. Counters are
  * plain fields: encoder packets, rawPackets, literalPackets, bytesIn,
  * bytesOut, hits, matchedBytes, resends, resendsRefused, lostPackets, memoryBytes; decoder

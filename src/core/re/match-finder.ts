@@ -19,7 +19,7 @@ const CANDIDATES = 4;
 /** Largest skip tried when a match's distance may resume after a changed stretch. */
 const RESYNC_MAX = 32;
 /** Bytes an acknowledged source may lose to an unacknowledged one and still be preferred. */
-const RISK_PENALTY = 64;
+const RISK_PENALTY = 8;
 const MAX_MATCHES = 1024;
 
 /** What the finder needs to know about the flow of the packet. */

@@ -74,7 +74,7 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   const flows = Math.max(1, opts.flows ?? 1);
   const lag = opts.ackLagBytes ?? 1 << 20;
   const cacheBytes = opts.cacheBytes ?? 64 << 20;
-  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'acked' });
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow' });
   const dec = new ReDecoder({ cacheBytes });
   const header = new Uint8Array(opts.shift ?? 0);
   for (let i = 0; i < header.length; i++) header[i] = 32 + rnd.int(95);
@@ -233,7 +233,7 @@ export function measureThroughput(
   const cacheBytes = opts.cacheBytes ?? 64 << 20;
   // warm the JIT first: a cold run measures the compiler, not the code
   warmUp(oldData.subarray(0, Math.min(oldData.length, 2 << 20)), opts);
-  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'acked', prefault: true });
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow', prefault: true });
   const dec = new ReDecoder({ cacheBytes, prefault: true });
   const total = oldData.length + newData.length;
   const wire = new Uint8Array(total + (Math.ceil(total / 1300) + 2) * 8);
@@ -266,7 +266,7 @@ function warmUp(sample: Uint8Array, opts: TransferSimOptions): void {
   const out = new Uint8Array(70000);
   const back = new Uint8Array(70000);
   for (let round = 0; round < 3; round++) {
-    const enc = new ReEncoder({ cacheBytes: 4 << 20, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'acked' });
+    const enc = new ReEncoder({ cacheBytes: 4 << 20, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow' });
     const dec = new ReDecoder({ cacheBytes: 4 << 20 });
     for (let pass = 0; pass < 2; pass++) {
       for (let off = pass * 7; off < sample.length; off += 1300) {
