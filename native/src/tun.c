@@ -1,6 +1,6 @@
 /*
- * TUN: the TUNSETIFF ioctl Node cannot make, and packet writes that never
- * throw for a full queue (the caller counts drops).
+ * TUN: the TUNSETIFF ioctl Node cannot make (optionally with IFF_VNET_HDR),
+ * and packet writes that never throw for a full queue (the caller counts drops).
  */
 #include "braid.h"
 #include "napi-helpers.h"
@@ -13,22 +13,30 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* tunOpen(name, multiQueue) -> [fd, name]: creates or attaches the TUN, nonblocking. */
+/*
+ * tunOpen(name, multiQueue, vnetHdr?) -> [fd, name, vnetHdr]: creates or
+ * attaches the TUN, nonblocking. With vnetHdr (IFF_VNET_HDR) every read and
+ * write starts with a 10-byte struct virtio_net_hdr, so a write can carry a
+ * TCP super-packet the kernel segments (or delivers whole); no offloads are
+ * enabled for reads, so reads stay plain packets behind a zero header. The
+ * third element says whether the flag is on (addons without it return two).
+ */
 napi_value tun_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   char name[IFNAMSIZ];
-  int multi = 0;
+  int multi = 0, vnet = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !arg_string(env, argv[0], name, sizeof name) || !arg_bool(env, argv[1], &multi)) {
-    napi_throw_type_error(env, "BRAID_NATIVE_ARG", "tunOpen(name, multiQueue)");
+  if (argc < 2 || !arg_string(env, argv[0], name, sizeof name) || !arg_bool(env, argv[1], &multi) ||
+      (argc >= 3 && !is_nullish(env, argv[2]) && !arg_bool(env, argv[2], &vnet))) {
+    napi_throw_type_error(env, "BRAID_NATIVE_ARG", "tunOpen(name, multiQueue, vnetHdr)");
     return NULL;
   }
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "open /dev/net/tun");
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0) | (vnet ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, strlen(name));
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
@@ -36,11 +44,12 @@ napi_value tun_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, err, "ioctl TUNSETIFF");
   }
   napi_value out, vfd, vname;
-  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_array_with_length(env, 3, &out));
   CHECK(napi_create_int32(env, fd, &vfd));
   CHECK(napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &vname));
   CHECK(napi_set_element(env, out, 0, vfd));
   CHECK(napi_set_element(env, out, 1, vname));
+  CHECK(napi_set_element(env, out, 2, make_int(env, vnet)));
   return out;
 }
 

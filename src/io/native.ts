@@ -18,7 +18,8 @@ export const NAME_SLOT = 32;
 export type ReaderHandle = { readonly __brand: 'ReaderHandle' };
 
 export interface NativeAddon {
-  tunOpen(name: string, multiQueue: boolean): [number, string];
+  /** The third element (1 = IFF_VNET_HDR on) is missing in addons built before it. */
+  tunOpen(name: string, multiQueue: boolean, vnetHdr?: boolean): [number, string, number?];
   /** Returns 0 or an errno (EAGAIN when the queue is full). */
   fdWrite(fd: number, packet: Uint8Array): number;
   /** out <- [written, dropped, failed, last errno]. */

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import { BraidError, fromSystemError } from '../errors';
 import { log } from '../log';
 import { errnoName, native, READER_TUN, type ReaderHandle } from './native';
+import { TunCoalescer, VNET_HDR_LEN } from './tun-coalesce';
 
 /** Largest packet a TUN can carry (MTU <= 65535), so a read is never truncated. */
 const SLOT = 65536;
@@ -16,8 +17,12 @@ const NAME_RE = /^[A-Za-z0-9_.%-]{1,15}$/;
 
 export interface TunStats {
   readPackets: number;
+  /** Packets written (a super-packet counts as the packets it joined). */
   writePackets: number;
   writeDrops: number;
+  /** With offload: writes that joined several TCP segments, and the segments in them. */
+  superWrites: number;
+  superSegments: number;
 }
 
 export type TunBatchHandler = (packets: Buffer[], count: number) => void;
@@ -36,7 +41,9 @@ export interface TunDevice {
 export class Tun implements TunDevice {
   readonly name: string;
   readonly fd: number;
-  readonly stats: TunStats = { readPackets: 0, writePackets: 0, writeDrops: 0 };
+  readonly stats: TunStats = { readPackets: 0, writePackets: 0, writeDrops: 0, superWrites: 0, superSegments: 0 };
+  /** True if the TUN has IFF_VNET_HDR and writes join TCP segments (see tun-coalesce.ts). */
+  readonly offload: boolean;
   /** Errno name of the last failed write ("EAGAIN" = queue full, "EIO" = link down), for diagnostics. */
   lastWriteError: string | null = null;
   /** Called if the device fails for good while reading (e.g. it was deleted); reading has stopped. */
@@ -48,27 +55,39 @@ export class Tun implements TunDevice {
   private readonly readerInfo = new Int32Array(2);
   private readonly packets: Buffer[] = [];
   private readonly writeOut = new Int32Array(4);
+  private readonly singleWrite: Uint8Array[] = [];
   private onBatch: TunBatchHandler | null = null;
   private closed = false;
+  private readonly coalescer: TunCoalescer | null;
+  /** Bytes in front of each packet read: the virtio_net_hdr with offload, else none. */
+  private readonly skip: number;
 
-  private constructor(fd: number, name: string) {
+  private constructor(fd: number, name: string, offload: boolean) {
     this.fd = fd;
     this.name = name;
+    this.offload = offload;
+    this.coalescer = offload ? new TunCoalescer() : null;
+    this.skip = offload ? VNET_HDR_LEN : 0;
   }
 
-  /** Creates or attaches TUN `name` (IFF_TUN|IFF_NO_PI, nonblocking; multiQueue adds IFF_MULTI_QUEUE). */
-  static open(name: string, opts: { multiQueue?: boolean } = {}): Tun {
+  /**
+   * Creates or attaches TUN `name` (IFF_TUN|IFF_NO_PI, nonblocking; multiQueue adds IFF_MULTI_QUEUE).
+   * offload adds IFF_VNET_HDR so writes can hand the kernel joined TCP segments (ignored by an addon that
+   * predates it; `tun.offload` says what happened). Every user of the same TUN must agree on it.
+   */
+  static open(name: string, opts: { multiQueue?: boolean; offload?: boolean } = {}): Tun {
     if (!NAME_RE.test(name)) {
       throw new BraidError('BRAID_ERR_CONFIG', `TUN name '${name}' is invalid; use 1-15 letters, digits, '-', '_' or '.'`);
     }
     let fd: number;
     let actual: string;
+    let vnet: number | undefined;
     try {
-      [fd, actual] = native().tunOpen(name, opts.multiQueue === true);
+      [fd, actual, vnet] = native().tunOpen(name, opts.multiQueue === true, opts.offload === true);
     } catch (err) {
       throw tunOpenError(err, name, opts.multiQueue === true);
     }
-    return new Tun(fd, actual);
+    return new Tun(fd, actual, vnet === 1);
   }
 
   get isClosed(): boolean {
@@ -108,6 +127,11 @@ export class Tun implements TunDevice {
       this.stats.writeDrops++;
       return;
     }
+    if (this.coalescer) {
+      this.singleWrite[0] = packet;
+      this.writeBatch(this.singleWrite, 1);
+      return;
+    }
     const err = native().fdWrite(this.fd, packet);
     if (err === 0) this.stats.writePackets++;
     else {
@@ -123,11 +147,28 @@ export class Tun implements TunDevice {
       this.stats.writeDrops += count;
       return;
     }
+    count = Math.min(count, packets.length);
     const out = this.writeOut;
-    native().fdWriteBatch(this.fd, packets, Math.min(count, packets.length), out);
-    this.stats.writePackets += out[0];
-    this.stats.writeDrops += out[1] + out[2];
-    if (out[1] + out[2] > 0) this.lastWriteError = errnoName(out[3]);
+    const c = this.coalescer;
+    if (!c) {
+      native().fdWriteBatch(this.fd, packets, count, out);
+      this.stats.writePackets += out[0];
+      this.stats.writeDrops += out[1] + out[2];
+      if (out[1] + out[2] > 0) this.lastWriteError = errnoName(out[3]);
+      return;
+    }
+    const supers = c.stats.superPackets;
+    const segments = c.stats.superSegments;
+    const writes = c.build(packets, count);
+    native().fdWriteBatch(this.fd, c.out, writes, out);
+    const joined = c.stats.superSegments - segments;
+    this.stats.superWrites += c.stats.superPackets - supers;
+    this.stats.superSegments += joined;
+    // Count packets, not writes: a dropped super-packet drops all it joined (rare; approximate then).
+    const lost = out[1] + out[2];
+    this.stats.writePackets += lost === 0 ? count : out[0];
+    this.stats.writeDrops += lost;
+    if (lost > 0) this.lastWriteError = errnoName(out[3]);
   }
 
   /** Stops reading and closes the fd. A non-persistent TUN disappears with its last fd. */
@@ -150,9 +191,10 @@ export class Tun implements TunDevice {
     const slab = this.slab as Buffer;
     const packets = this.packets;
     const lengths = this.lengths;
+    const skip = this.skip;
     for (let i = 0; i < count; i++) {
       const start = i * SLOT;
-      packets[i] = slab.subarray(start, start + lengths[i]);
+      packets[i] = slab.subarray(start + skip, start + lengths[i]);
     }
     this.stats.readPackets += count;
     const onBatch = this.onBatch;

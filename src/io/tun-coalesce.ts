@@ -1,0 +1,186 @@
+/**
+ * Writes for a TUN opened with IFF_VNET_HDR: every packet gets the 10-byte
+ * virtio_net_hdr in front, and runs of consecutive in-order segments of one
+ * TCP flow become one super-packet with a GSO header (what GRO does in a NIC
+ * driver). The kernel then forwards or delivers the run as one packet (one
+ * TUN write, one route lookup, one TCP receive) and splits it only if a
+ * device on the way cannot take it whole.
+ *
+ * A run follows the rules Linux's own TCP GRO applies: same addresses,
+ * ports, IP header fields, TCP options, ack number and window; each segment
+ * starts where the previous ended; only ACK (PSH allowed on the last); all
+ * segments as long as the first except a shorter last; no IP options,
+ * fragments or IPv6 extension headers. Anything else is written as it is.
+ */
+
+/** sizeof(struct virtio_net_hdr): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset. */
+export const VNET_HDR_LEN = 10;
+const F_NEEDS_CSUM = 1;
+const GSO_TCPV4 = 1;
+const GSO_TCPV6 = 4;
+const PROTO_TCP = 6;
+const ACK = 0x10;
+const ACK_PSH = 0x18;
+/** An IPv4 total length (or IPv6 payload length) must fit 16 bits. */
+const MAX_SUPER = 65535;
+
+export interface CoalesceStats {
+  /** Super-packets written and the segments in them. */
+  superPackets: number;
+  superSegments: number;
+}
+
+/**
+ * Builds the write list for a batch. The output views point into one slab
+ * owned by this object, valid until the next build().
+ */
+export class TunCoalescer {
+  readonly stats: CoalesceStats = { superPackets: 0, superSegments: 0 };
+  readonly out: Buffer[] = [];
+  private slab = Buffer.alloc(2 * 65536);
+
+  /** Fills `out` with what to write for packets[0..count); returns how many writes. */
+  build(packets: Uint8Array[], count: number): number {
+    let need = 0;
+    for (let i = 0; i < count; i++) need += packets[i].length + VNET_HDR_LEN;
+    if (need > this.slab.length) this.slab = Buffer.alloc(need * 2);
+    let pos = 0;
+    let n = 0;
+    for (let i = 0; i < count; ) {
+      const first = packets[i];
+      const hlen = tcpHeadersLength(first);
+      const ipLen = first[0] >> 4 === 4 ? 20 : 40;
+      let j = i + 1;
+      if (hlen > 0 && first.length > hlen && first[ipLen + 13] === ACK) {
+        const mss = first.length - hlen;
+        let total = first.length;
+        let nextSeq = (readU32(first, ipLen + 4) + mss) >>> 0;
+        while (j < count) {
+          const p = packets[j];
+          const len = p.length - hlen;
+          if (len <= 0 || len > mss || total + len > MAX_SUPER || !follows(first, p, hlen, nextSeq)) break;
+          total += len;
+          nextSeq = (nextSeq + len) >>> 0;
+          j++;
+          if (len < mss || p[ipLen + 13] !== ACK) break; // a shorter or PSH segment ends the run
+        }
+      }
+      const start = pos;
+      pos = j - i > 1 ? this.writeSuper(packets, i, j, hlen, pos) : this.writePlain(first, pos);
+      this.out[n++] = this.slab.subarray(start, pos);
+      i = j;
+    }
+    return n;
+  }
+
+  private writePlain(p: Uint8Array, pos: number): number {
+    this.slab.fill(0, pos, pos + VNET_HDR_LEN);
+    this.slab.set(p, pos + VNET_HDR_LEN);
+    return pos + VNET_HDR_LEN + p.length;
+  }
+
+  /** packets[i..j) as one super-packet: GSO header, the first packet's headers fixed up, all payloads. */
+  private writeSuper(packets: Uint8Array[], i: number, j: number, hlen: number, pos: number): number {
+    const s = this.slab;
+    const first = packets[i];
+    const v4 = first[0] >> 4 === 4;
+    const ipLen = v4 ? 20 : 40;
+    const total = superLength(packets, i, j, hlen);
+    s[pos] = F_NEEDS_CSUM;
+    s[pos + 1] = v4 ? GSO_TCPV4 : GSO_TCPV6;
+    s.writeUInt16LE(hlen, pos + 2);
+    s.writeUInt16LE(first.length - hlen, pos + 4); // gso_size: every segment but the last
+    s.writeUInt16LE(ipLen, pos + 6);
+    s.writeUInt16LE(16, pos + 8); // checksum field offset in the TCP header
+    const h = pos + VNET_HDR_LEN;
+    s.set(first.subarray(0, hlen), h);
+    if (v4) {
+      s.writeUInt16BE(total, h + 2);
+      s.writeUInt16BE(0, h + 10);
+      s.writeUInt16BE(~fold(sum16(s, h, 20, 0)) & 0xffff, h + 10);
+    } else {
+      s.writeUInt16BE(total - 40, h + 4);
+    }
+    s[h + ipLen + 13] = packets[j - 1][ipLen + 13]; // PSH of the last segment
+    // NEEDS_CSUM: the checksum field holds the pseudo-header sum; the kernel (or NIC) adds the rest.
+    const addrs = v4 ? sum16(s, h + 12, 8, 0) : sum16(s, h + 8, 32, 0);
+    s.writeUInt16BE(fold(addrs + PROTO_TCP + (total - ipLen)), h + ipLen + 16);
+    let at = h + hlen;
+    for (let k = i; k < j; k++) {
+      const p = packets[k];
+      s.set(p.subarray(hlen), at);
+      at += p.length - hlen;
+    }
+    this.stats.superPackets++;
+    this.stats.superSegments += j - i;
+    return at;
+  }
+}
+
+function superLength(packets: Uint8Array[], i: number, j: number, hlen: number): number {
+  let total = hlen;
+  for (let k = i; k < j; k++) total += packets[k].length - hlen;
+  return total;
+}
+
+/**
+ * IP + TCP header length of a packet a run may start with or continue (IPv4
+ * without options or fragmentation, or IPv6 with TCP as the next header),
+ * else 0.
+ */
+function tcpHeadersLength(p: Uint8Array): number {
+  const version = p[0] >> 4;
+  let ipLen: number;
+  if (version === 4) {
+    if (p[0] !== 0x45 || p[9] !== PROTO_TCP || (p[6] & 0x3f) !== 0 || p[7] !== 0) return 0;
+    if (((p[2] << 8) | p[3]) !== p.length) return 0;
+    ipLen = 20;
+  } else if (version === 6) {
+    if (p[6] !== PROTO_TCP || ((p[4] << 8) | p[5]) !== p.length - 40) return 0;
+    ipLen = 40;
+  } else {
+    return 0;
+  }
+  if (p.length < ipLen + 20) return 0;
+  const hlen = ipLen + ((p[ipLen + 12] >> 4) << 2);
+  return hlen >= ipLen + 20 && hlen <= p.length ? hlen : 0;
+}
+
+/** True if p may follow `first` in a run (same headers but for length, id, checksums, seq and PSH). */
+function follows(first: Uint8Array, p: Uint8Array, hlen: number, seq: number): boolean {
+  const v4 = first[0] >> 4 === 4;
+  const ipLen = v4 ? 20 : 40;
+  if (p[0] >> 4 !== first[0] >> 4 || tcpHeadersLength(p) !== hlen || readU32(p, ipLen + 4) !== seq) return false;
+  const flags = p[ipLen + 13];
+  if (flags !== ACK && flags !== ACK_PSH) return false;
+  if (v4) {
+    // version/IHL, TOS; flags (DF); TTL, protocol; addresses
+    if (first[1] !== p[1] || first[6] !== p[6] || first[8] !== p[8] || !same(first, p, 12, 20)) return false;
+  } else if (!same(first, p, 0, 4) || first[7] !== p[7] || !same(first, p, 8, 40)) {
+    return false; // traffic class, flow label; hop limit; addresses
+  }
+  // ports; ack number; data offset; window; options
+  return same(first, p, ipLen, ipLen + 4) && same(first, p, ipLen + 8, ipLen + 13) && same(first, p, ipLen + 14, ipLen + 16) &&
+    same(first, p, ipLen + 20, hlen);
+}
+
+function same(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+function readU32(p: Uint8Array, at: number): number {
+  return ((p[at] << 24) | (p[at + 1] << 16) | (p[at + 2] << 8) | p[at + 3]) >>> 0;
+}
+
+/** One's-complement sum of big-endian 16-bit words (len even), not folded. */
+function sum16(b: Uint8Array, at: number, len: number, initial: number): number {
+  let sum = initial;
+  for (let k = at; k < at + len; k += 2) sum += (b[k] << 8) | b[k + 1];
+  return sum;
+}
+
+function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
