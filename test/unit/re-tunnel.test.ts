@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SeededRandom } from '../../src/core/random';
-import type { ReGating } from '../../src/core/re';
+import type { LiteralCodec, ReGating } from '../../src/core/re';
 import { TunnelPair } from '../sim/tunnel-pair';
 import { ipv4Packet } from '../sim/inner-packets';
 import type { PathProfile } from '../sim/network';
@@ -52,8 +52,8 @@ interface Outcome {
 }
 
 /** Two flows of self-similar data through the tunnel on lossy, reordering paths; checks every delivered byte. */
-function run(gating: ReGating, seed: number): Outcome {
-  const pair = new TunnelPair({ paths: [LOSSY_A, LOSSY_B], seed, link: { re: { cacheBytes: 4 << 20, gating } } });
+function run(gating: ReGating, seed: number, literalCodec: LiteralCodec = 'none'): Outcome {
+  const pair = new TunnelPair({ paths: [LOSSY_A, LOSSY_B], seed, link: { re: { cacheBytes: 4 << 20, gating, literalCodec } } });
   pair.start();
   pair.run(400);
   const sent = new Map<string, Uint8Array>();
@@ -124,5 +124,14 @@ describe('redundancy elimination through the real PeerLink path (simulated lossy
     expect(acked.wrong).to.equal(0);
     expect(flow.wrong).to.equal(0);
     expect(flow.wireBytes).to.be.below(acked.wireBytes);
+  });
+
+  it('literal deflate: zero wrong deliveries on the same network, fewer bytes on the paths', () => {
+    const plain = run('flow', 4);
+    const zipped = run('flow', 4, 'deflate');
+    expect(zipped.wrong).to.equal(0);
+    expect(zipped.undecodable).to.equal(0);
+    expect(zipped.delivered / zipped.sent).to.be.greaterThan(0.85);
+    expect(zipped.wireBytes).to.be.below(plain.wireBytes);
   });
 });

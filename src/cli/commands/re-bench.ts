@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import type { Command } from '../main';
 import { optNumber, optString, parseArgs } from '../args';
 import { UsageError } from '../../errors';
-import { simulateTransfer, type ReGating } from '../../core/re';
+import { simulateTransfer, type LiteralCodec, type ReGating } from '../../core/re';
 
 const USAGE = `usage: braid re-bench [--anchor BYTES] [--shift H] [--flows N] [--loss P] [--cache-mb MB]
-                       [--ack-lag BYTES] [--gating flow|acked|off] [--seed S] [--speed-runs R] OLD NEW
+                       [--ack-lag BYTES] [--gating flow|acked|off] [--literals none|deflate]
+                       [--seed S] [--speed-runs R] OLD NEW
   Sends OLD then NEW through the RE encoder and decoder as the tunnel would (segments of
   1200-1360 bytes, NEW behind H header bytes, N-1 other flows interleaved, loss P with
   reordering, delivery reports ACK-LAG payload bytes late) and prints one JSON line
@@ -39,6 +40,7 @@ export const command: Command = {
       seed: optNumber(args, 'seed', 1),
       cacheBytes: cacheMb * (1 << 20),
       gating,
+      literalCodec: literalOption(optString(args, 'literals') ?? 'none'),
       ackLagBytes: optNumber(args, 'ack-lag', 1 << 20),
       clock: () => process.cpuUsage().user / 1000, // CPU time: speed on one core, whatever else runs
       speedRuns,
@@ -59,4 +61,9 @@ function readInput(path: string): Uint8Array {
 function gatingOption(v: string): ReGating {
   if (v === 'acked' || v === 'flow' || v === 'off') return v;
   throw new UsageError(`--gating must be acked, flow or off, got '${v}'`);
+}
+
+function literalOption(v: string): LiteralCodec {
+  if (v === 'none' || v === 'deflate') return v;
+  throw new UsageError(`--literals must be none or deflate, got '${v}'`);
 }

@@ -21,7 +21,7 @@
  * A decode only ever yields the bytes that were sent (the decoder checks every
  * reference against what it holds), so none of this can deliver wrong data.
  */
-import { DECODE_MALFORMED, ReDecoder, ReEncoder, maxEncodedLength, type ReGating } from '../re';
+import { DECODE_MALFORMED, ReDecoder, ReEncoder, maxEncodedLength, type LiteralCodec, type ReGating } from '../re';
 import { writeMiss } from '../re/decoder';
 import { IpProto } from '../flow/classify';
 import { DataFlags, type DataFrame } from '../wire/frames';
@@ -32,6 +32,8 @@ export interface ReLinkOptions {
   anchor?: number;
   /** Which bytes the encoder may reference (default 'flow'; see ReEncoderOptions). */
   gating?: ReGating;
+  /** Deflate each packet's literal bytes when smaller (default 'none'; see ReEncoderOptions). */
+  literalCodec?: LiteralCodec;
   /**
    * A parked packet whose source did not come within this many ms asks for
    * itself; as long again later it is given up (default 100).
@@ -110,7 +112,7 @@ export class ReCodec {
   private now = 0;
 
   constructor(opts: ReLinkOptions) {
-    this.encoder = new ReEncoder({ cacheBytes: opts.cacheBytes, anchor: opts.anchor, gating: opts.gating ?? 'flow' });
+    this.encoder = new ReEncoder({ cacheBytes: opts.cacheBytes, anchor: opts.anchor, gating: opts.gating ?? 'flow', literalCodec: opts.literalCodec });
     this.decoder = new ReDecoder({ cacheBytes: opts.cacheBytes });
     this.retryMs = opts.missRetryMs ?? 100;
   }

@@ -6,10 +6,11 @@
  */
 import { HeldMap } from './held-map';
 import {
-  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_RESEND, MISS_SELF, OP_LIT, OP_REF, OP_SAME, VERSION,
+  HEADER_BYTES, KIND_LITERAL, KIND_MISS, KIND_PACKET, KIND_PACKET_Z, KIND_RESEND, MISS_SELF, OP_LIT, OP_REF, OP_SAME, VERSION,
   readPos32, unwrapPos, unzigzag, writePos32, writeVarint,
 } from './re-format';
 import { validateCacheBytes } from './re-options';
+import { inflateLiterals } from './literal-codec';
 
 export interface ReDecoderOptions {
   /** Must equal the encoder's cacheBytes (default 64 MiB). */
@@ -79,8 +80,8 @@ export class ReDecoder {
       if (n > out.length) return this.bad();
       out.set(msg.subarray(HEADER_BYTES), 0);
       if (kind === KIND_RESEND) this.recoveries++;
-    } else if (kind === KIND_PACKET) {
-      n = this.applyOps(msg, pos, out);
+    } else if (kind === KIND_PACKET || kind === KIND_PACKET_Z) {
+      n = this.applyOps(msg, pos, out, kind === KIND_PACKET_Z);
       if (n < 0) return n;
     } else return this.bad();
     this.store(pos, out, n);
@@ -109,13 +110,25 @@ export class ReDecoder {
     return DECODE_MALFORMED;
   }
 
-  private applyOps(msg: Uint8Array, pos: number, out: Uint8Array): number {
+  /** Literal bytes of a PACKET_Z message, inflated. */
+  private readonly lits = new Uint8Array(65536);
+
+  private applyOps(msg: Uint8Array, pos: number, out: Uint8Array, zipped: boolean): number {
     const cap = this.cacheBytes;
     const ring = this.ring;
     let o = 0;
     let prevDist = NaN;
     let missing = false;
     this.at = HEADER_BYTES;
+    let litN = 0;
+    let litAt = 0;
+    if (zipped) {
+      const zlen = this.varint(msg);
+      if (zlen <= 0 || this.at + zlen > msg.length) return this.bad();
+      litN = inflateLiterals(msg.subarray(this.at, this.at + zlen), this.lits);
+      if (litN < 0) return this.bad();
+      this.at += zlen;
+    }
     while (this.at < msg.length) {
       const tag = msg[this.at++];
       let len = tag & 31;
@@ -126,7 +139,11 @@ export class ReDecoder {
       }
       const op = tag >> 6;
       if (len === 0 || o + len > out.length) return this.bad();
-      if (op === OP_LIT) {
+      if (op === OP_LIT && zipped) {
+        if (litAt + len > litN) return this.bad();
+        if (!missing) out.set(this.lits.subarray(litAt, litAt + len), o);
+        litAt += len;
+      } else if (op === OP_LIT) {
         if (this.at + len > msg.length) return this.bad();
         if (!missing) out.set(msg.subarray(this.at, this.at + len), o);
         this.at += len;
@@ -154,6 +171,7 @@ export class ReDecoder {
       } else return this.bad();
       o += len;
     }
+    if (litAt !== litN) return this.bad();
     if (missing) {
       this.misses++;
       this.missPos = pos;

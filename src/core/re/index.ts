@@ -62,4 +62,5 @@
 export { ReEncoder, type ReEncoderOptions, type ReGating } from './encoder';
 export { ReDecoder, DECODE_MISS, DECODE_MALFORMED, type ReDecoderOptions } from './decoder';
 export { maxEncodedLength } from './re-format';
+export type { LiteralCodec } from './literal-codec';
 export { measureThroughput, simulateTransfer, type TransferSimOptions, type TransferSimResult } from './transfer-sim';

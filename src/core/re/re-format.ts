@@ -6,6 +6,9 @@
  *   PACKET   0x10  pos32(4 LE) ops...          decoded bytes go to cache position pos
  *   LITERAL  0x11  pos32(4 LE) bytes...        the payload as is (it did not shrink)
  *   RESEND   0x12  pos32(4 LE) bytes...        answer to a miss; like LITERAL, counted as a recovery
+ *   PACKET_Z 0x14  pos32(4 LE) zlen(varint) z(zlen) ops...
+ *                 as PACKET, but the OP_LIT ops carry no bytes: their bytes, in op order, are
+ *                 the raw-deflate stream z (literalCodec 'deflate'; one stream per packet)
  *   MISS     0x13  pos32(4 LE) len(varint) src32(4 LE) srcLen(varint) [flags(1)]
  *                 decoder → encoder: the packet at [pos, pos+len) lacks [src, src+srcLen)
  *                 (the encoder stops trusting it and resends the packet holding src); flag
@@ -27,6 +30,7 @@ export const KIND_PACKET = 0;
 export const KIND_LITERAL = 1;
 export const KIND_RESEND = 2;
 export const KIND_MISS = 3;
+export const KIND_PACKET_Z = 4;
 export const HEADER_BYTES = 5;
 /** MISS flag: resend the missed packet itself. */
 export const MISS_SELF = 1;

@@ -14,6 +14,7 @@
 import { SeededRandom } from '../random';
 import { ReDecoder } from './decoder';
 import { ReEncoder, type ReGating } from './encoder';
+import type { LiteralCodec } from './literal-codec';
 
 export interface TransferSimOptions {
   anchor?: number;
@@ -24,6 +25,8 @@ export interface TransferSimOptions {
   seed?: number;
   cacheBytes?: number;
   gating?: ReGating;
+  /** Literal bytes plain or deflated (default 'none'). */
+  literalCodec?: LiteralCodec;
   /** Delivery reports reach the encoder after this many more payload bytes were sent (default 1 MiB). */
   ackLagBytes?: number;
   /** A loss is reported to the encoder (onLost) this many packets later (default 8). */
@@ -74,7 +77,7 @@ export function simulateTransfer(oldData: Uint8Array, newData: Uint8Array, opts:
   const flows = Math.max(1, opts.flows ?? 1);
   const lag = opts.ackLagBytes ?? 1 << 20;
   const cacheBytes = opts.cacheBytes ?? 64 << 20;
-  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow' });
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow', literalCodec: opts.literalCodec });
   const dec = new ReDecoder({ cacheBytes });
   const header = new Uint8Array(opts.shift ?? 0);
   for (let i = 0; i < header.length; i++) header[i] = 32 + rnd.int(95);
@@ -233,7 +236,7 @@ export function measureThroughput(
   const cacheBytes = opts.cacheBytes ?? 64 << 20;
   // warm the JIT first: a cold run measures the compiler, not the code
   warmUp(oldData.subarray(0, Math.min(oldData.length, 2 << 20)), opts);
-  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow', prefault: true });
+  const enc = new ReEncoder({ cacheBytes, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow', literalCodec: opts.literalCodec, prefault: true });
   const dec = new ReDecoder({ cacheBytes, prefault: true });
   const total = oldData.length + newData.length;
   const wire = new Uint8Array(total + (Math.ceil(total / 1300) + 2) * 8);
@@ -266,7 +269,7 @@ function warmUp(sample: Uint8Array, opts: TransferSimOptions): void {
   const out = new Uint8Array(70000);
   const back = new Uint8Array(70000);
   for (let round = 0; round < 3; round++) {
-    const enc = new ReEncoder({ cacheBytes: 4 << 20, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow' });
+    const enc = new ReEncoder({ cacheBytes: 4 << 20, anchor: opts.anchor ?? 128, gating: opts.gating ?? 'flow', literalCodec: opts.literalCodec });
     const dec = new ReDecoder({ cacheBytes: 4 << 20 });
     for (let pass = 0; pass < 2; pass++) {
       for (let off = pass * 7; off < sample.length; off += 1300) {
