@@ -85,15 +85,16 @@ function readScheduler(t: TableReader | undefined): SchedulerConfig {
 
 function readReorder(t: TableReader | undefined): ReorderConfig {
   const r = t ?? new TableReader('reorder', {});
-  r.only(['max_hold', 'memory']);
+  r.only(['max_hold', 'memory', 'recover_losses']);
   const hold = r.raw('max_hold');
   const maxHoldMs = hold === undefined ? 250 : parseDuration(r.keyOf('max_hold'), hold);
   if (maxHoldMs > 2000) throw new ConfigError(r.keyOf('max_hold'), `${maxHoldMs} ms is too long (TCP would time out first); use at most "2s"`);
   const mem = r.raw('memory');
   const memoryBytes = mem === undefined ? 4 * 1024 * 1024 : parseSize(r.keyOf('memory'), mem);
   if (memoryBytes < 64 * 1024) throw new ConfigError(r.keyOf('memory'), 'must be at least "64KiB" to hold a few packets per path');
+  const recoverLosses = r.bool('recover_losses', true);
   r.finish();
-  return { maxHoldMs, memoryBytes };
+  return { maxHoldMs, memoryBytes, recoverLosses };
 }
 
 function readRe(t: TableReader | undefined): ReConfig {

@@ -100,6 +100,8 @@ export interface ReorderConfig {
   maxHoldMs: number;
   /** Cap on payload bytes held for reordering; beyond it the oldest holes are given up. */
   memoryBytes: number;
+  /** Resend packets the peer proves lost, and wait for the peer's resends (set alike on both ends). */
+  recoverLosses: boolean;
 }
 
 export interface ReConfig {

@@ -130,6 +130,7 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
       link: {
         scheduler: config.scheduler.name,
         reorder: { maxHoldMs: config.reorder.maxHoldMs, maxBytes: config.reorder.memoryBytes },
+        recoverLosses: config.reorder.recoverLosses,
         flowSeed: (Math.random() * 2 ** 32) >>> 0,
         re: config.re.enabled ? { cacheBytes: config.re.cacheBytes } : undefined,
       },

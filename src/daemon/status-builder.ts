@@ -56,6 +56,8 @@ export class StatusBuilder {
     let overflows = 0;
     let duplicates = 0;
     let reinjectedPackets = 0;
+    let lossResent = 0;
+    let lossRecovered = 0;
     let reinjectedBytes = 0;
     let txBytes = 0;
     let rxBytes = 0;
@@ -103,6 +105,8 @@ export class StatusBuilder {
       rxBytes += c.deliveredBytes;
       rxPackets += c.deliveredPackets;
       reinjectedPackets += c.reinjectedPackets;
+      lossResent += c.lossResentPackets;
+      lossRecovered += link.reorder.counters.recovered;
       reinjectedBytes += c.reinjectedBytes;
       drops.queue_full += link.queueDrops.overflow;
       drops.queue_delay = (drops.queue_delay ?? 0) + link.queueDrops.codel;
@@ -173,6 +177,8 @@ export class StatusBuilder {
         duplicatePacketsReceived: duplicates,
         reinjectedPackets,
         reinjectedBytes,
+        lossResentPackets: lossResent,
+        lossRecoveredPackets: lossRecovered,
         drops,
       },
       re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, cacheBytes: 0 } : null,

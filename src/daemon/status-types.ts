@@ -94,6 +94,10 @@ export interface TunnelStatus {
   duplicatePacketsReceived: number;
   reinjectedPackets: number;
   reinjectedBytes: number;
+  /** Packets the peer proved lost on their path and we sent again (loss recovery; part of reinjectedPackets). */
+  lossResentPackets: number;
+  /** Holes proven lost whose resend arrived in time: losses the inner traffic never saw. */
+  lossRecoveredPackets: number;
   /** Dropped packets by reason: src/core/session/counters.ts DROP_REASONS plus the data plane's own (a fixed set). */
   drops: Record<string, number>;
 }

@@ -107,7 +107,7 @@ describe('config: defaults', () => {
     });
     expect(c.endpoint.metricsListen?.text).to.equal('127.0.0.1:9468');
     expect(c.scheduler).to.deep.equal({ name: 'earliest-arrival', reinject: true, reinjectBudget: 0.05 });
-    expect(c.reorder).to.deep.equal({ maxHoldMs: 250, memoryBytes: 4 * 1024 * 1024 });
+    expect(c.reorder).to.deep.equal({ maxHoldMs: 250, memoryBytes: 4 * 1024 * 1024, recoverLosses: true });
     expect(c.re.enabled).to.equal(false);
     if (c.role !== 'edge') expect.fail('edge');
     expect(c.edge.paths[0]).to.deep.include({ weight: 1, backup: false, rateHint: null, source: null });

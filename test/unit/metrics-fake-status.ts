@@ -55,6 +55,8 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
       reorderOverflows: 0,
       duplicatePacketsReceived: 4 * tick,
       reinjectedPackets: 5 * tick,
+      lossResentPackets: tick,
+      lossRecoveredPackets: tick,
       reinjectedBytes: 7000 * tick,
       drops: { decrypt_failed: tick, replayed: 2 * tick, truncated: 0 },
     },

@@ -105,6 +105,39 @@ for (const withFlowPrev of [true, false]) {
       expect(rb.heldPackets).to.equal(0);
     });
 
+    it('with loss recovery, keeps a proven hole open for its resend and delivers it in order; without it, only until the wait ends', () => {
+      for (const resent of [true, false]) {
+        const rb = make();
+        rb.recoverWaitMs = 25;
+        const tx = new Sender(withFlowPrev);
+        const f1 = tx.send(0, 1, 7);
+        const f2 = tx.send(0, 1, 7); // lost on path 1
+        const f3 = tx.send(0, 1, 7); // proves 2 lost at t = 11
+        const f4 = tx.send(0, 2, 7);
+        rb.push(10, f1);
+        rb.push(11, f3);
+        rb.push(12, f4);
+        expect(seqs(drain(rb))).to.deep.equal([1]);
+        expect(rb.counters.lossProven).to.equal(1);
+        expect(rb.pollTimeout()).to.equal(36);
+        if (resent) {
+          rb.handleTimeout(30);
+          rb.push(30, copyOn(f2, 2, 2, 4, DataFlags.REINJECTED)); // the sender's resend, on the fast path
+          expect(seqs(drain(rb))).to.deep.equal([2, 3, 4]);
+          expect(rb.counters.recovered).to.equal(1);
+          expect(rb.counters.late).to.equal(0);
+        } else {
+          rb.handleTimeout(35.9);
+          expect(seqs(drain(rb))).to.deep.equal([]);
+          rb.handleTimeout(36);
+          expect(seqs(drain(rb))).to.deep.equal([3, 4]);
+          expect(rb.counters.recoveryExpired).to.equal(1);
+          expect(rb.counters.releasedByTimeout).to.equal(0);
+        }
+        expect(rb.heldPackets).to.equal(0);
+      }
+    });
+
     it('proves a burst of losses on one path once the other path has filled the interval', () => {
       const rb = make();
       const tx = new Sender(withFlowPrev);

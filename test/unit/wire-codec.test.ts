@@ -46,6 +46,7 @@ const ackArb = fc.record({
     }),
     { maxLength: 4 },
   ),
+  lost: fc.array(u53, { maxLength: 6 }),
 });
 export const frameArb: fc.Arbitrary<Frame> = fc.record(
   {
@@ -66,7 +67,8 @@ function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = plain(x);
+    // an empty repeated field is absent on the wire: protobufjs shows [], we leave it out
+    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined && !(Array.isArray(x) && x.length === 0 && k === 'lost')) out[k] = plain(x);
     return out;
   }
   return v;

@@ -97,7 +97,8 @@ function statusText(s: EndpointStatus): string {
   lines.push(
     `tunnel  sent ${formatBytes(t.txBytes)} (${t.txPackets} pkts)  received ${formatBytes(t.rxBytes)} (${t.rxPackets} pkts)`,
     `reorder ${t.reorderBufferPackets} pkts waiting  ${t.reorderTimeouts} timeouts  ${t.reorderOverflows} overflows  ` +
-      `reinjected ${t.reinjectedPackets} pkts  duplicates ${t.duplicatePacketsReceived}`,
+      `reinjected ${t.reinjectedPackets} pkts  duplicates ${t.duplicatePacketsReceived}  ` +
+      `losses resent ${t.lossResentPackets} / recovered ${t.lossRecoveredPackets}`,
   );
   const drops = Object.entries(t.drops).filter(([, n]) => n > 0);
   if (drops.length > 0) lines.push(`drops   ${drops.map(([r, n]) => `${r} ${n}`).join('  ')}`);

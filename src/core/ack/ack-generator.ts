@@ -52,6 +52,9 @@ class PathAckState {
   }
 }
 
+/** Lost seqs named in one ack at most (8 bytes each at worst; acks ride on data frames when they fit). */
+const MAX_LOST_PER_ACK = 64;
+
 export class AckGenerator {
   readonly options: AckOptions;
   readonly ranges: SeqRanges;
@@ -61,6 +64,18 @@ export class AckGenerator {
   acksBuilt = 0;
   /** Acks triggered at once by a per-path gap. */
   immediateAcks = 0;
+  /** Seqs proven lost, to be named once in the next ack (loss recovery). */
+  private readonly lost: number[] = [];
+
+  /** Lost seqs wait to be named: the ack should go now, on the fastest path. */
+  get hasLost(): boolean {
+    return this.lost.length > 0;
+  }
+
+  /** `seq` was proven lost: the next ack names it so the sender resends it. */
+  onLost(seq: number): void {
+    if (this.lost.length < MAX_LOST_PER_ACK) this.lost.push(seq);
+  }
 
   constructor(options: Partial<AckOptions> = {}) {
     this.options = { ...defaultAckOptions, ...options };
@@ -137,7 +152,12 @@ export class AckGenerator {
     }
     if (immediate) this.immediateAcks++;
     this.acksBuilt++;
-    return { ranges: this.ranges.newest(this.options.maxRanges), paths };
+    const ack: AckFrame = { ranges: this.ranges.newest(this.options.maxRanges), paths };
+    if (this.lost.length > 0) {
+      ack.lost = this.lost.slice();
+      this.lost.length = 0;
+    }
+    return ack;
   }
 
   private due(p: PathAckState, now: number): boolean {

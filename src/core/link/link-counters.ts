@@ -10,6 +10,8 @@ export class LinkCounters {
   deliveredBytes = 0;
   reinjectedPackets = 0;
   reinjectedBytes = 0;
+  /** Packets proven lost on their path and sent again (tunnel-level loss recovery), a subset of reinjected. */
+  lossResentPackets = 0;
   pathDownEvents = 0;
   dropMalformedInner = 0;
   /** RE-encoded packets that could not be decoded (dropped; the inner TCP retransmits). */

@@ -45,6 +45,14 @@ export interface PeerLinkOptions {
   flowSeed?: number;
   /** Redundancy elimination of TCP payloads (both ends must enable it with the same cache size). */
   re?: ReLinkOptions;
+  /**
+   * Tunnel-level loss recovery (default on; set it the same on both ends): a
+   * packet proven lost on its path is sent again at once, ahead of new data,
+   * within the reinjection budget, and the receiver keeps the hole open about
+   * one and a half round trips of the fastest path for it, so the inner TCP sees a little
+   * delay instead of a loss.
+   */
+  recoverLosses?: boolean;
 }
 
 /** One frame to seal and send on `pathId`. Reused between calls: seal it before calling pollTransmit again. */
@@ -82,6 +90,7 @@ export class PeerLink {
   /** Control frames to send before data (path announcements), each on its path. */
   private readonly controls: Array<{ pathId: number; frame: Frame }> = [];
   private readonly stuck: number[] = [];
+  private readonly recoverLosses: boolean;
   private waitUntil = Infinity;
   /** An ack was due but a data frame went first: the next call sends the ack. */
   private ackWaited = false;
@@ -102,6 +111,7 @@ export class PeerLink {
   readonly rxByPath = new Map<number, { packets: number; bytes: number }>();
 
   constructor(opts: PeerLinkOptions = {}) {
+    this.recoverLosses = opts.recoverLosses ?? true;
     this.paths = new PathSet(opts.paths ?? []);
     this.scheduler = createScheduler(opts.scheduler ?? DEFAULT_SCHEDULER);
     this.reorder = new ReorderBuffer(opts.reorder);
@@ -174,7 +184,10 @@ export class PeerLink {
       this.reorder.onPathSample(now, frame.probe.pathId, frame.probe.sendTimeUs);
       this.probeReplies.push({ pathId: frame.probe.pathId, probeId: frame.probe.probeId, echoSendTimeUs: frame.probe.sendTimeUs, holdUs: 0 });
     }
-    if (frame.data) this.onData(now, frame.data, size);
+    if (frame.data) {
+      if (this.reorder.recoverWaitMs === 0) this.updateRecoverWait();
+      this.onData(now, frame.data, size);
+    }
     if (frame.re && this.re) this.re.onControl(frame.re.msg);
   }
 
@@ -200,20 +213,78 @@ export class PeerLink {
       const frame: DataFrame = { ...d, payload };
       delete frame.flowPrevSeq;
       this.reorder.push(now, frame);
+      this.reportLost();
       return;
     }
     // The decoder builds a fresh frame per datagram: the reorder buffer may keep it as it is.
     d.payload = payload;
     this.reorder.push(now, d);
+    this.reportLost();
+  }
+
+  /** Seqs the reorder buffer just proved lost and now waits for: the next ack asks the peer for them. */
+  private reportLost(): void {
+    const l = this.reorder.newlyLost;
+    if (l.length === 0) return;
+    for (let i = 0; i < l.length; i++) this.ack.onLost(l[i]);
+    l.length = 0;
   }
 
   private onAck(now: number, ack: AckFrame, arrivedOn: number): void {
     this.paths.onAck(now, ack, arrivedOn);
     const onAcked = this.re ? this.onAckedPacket : undefined;
     for (let i = 0; i < ack.ranges.length; i++) this.sent.ackRange(ack.ranges[i].start, ack.ranges[i].end, onAcked);
+    if (this.recoverLosses) {
+      this.updateRecoverWait();
+      if (ack.lost !== undefined && ack.lost.length > 0) this.resendLost(now, ack.lost);
+    }
+  }
+
+  /** Sends again, within the reinjection budget, what the peer proved lost on its path (once each: it names a seq once). */
+  private resendLost(now: number, lost: number[]): void {
+    let n = 0;
+    for (let i = 0; i < lost.length; i++) {
+      const p = this.sent.get(lost[i]);
+      if (!p || p.payload.length > this.budget.available) continue;
+      this.budget.spend(p.payload.length);
+      lost[n++] = lost[i];
+    }
+    lost.length = n;
+    if (n === 0) return;
+    this.counters.lossResentPackets += n;
+    this.requeue(now, lost);
+  }
+
+  /**
+   * How long the receiver waits for the resend of a packet proven lost: the
+   * loss report goes at once on the fastest path and the resend comes back
+   * on it, so one of its round trips (our own estimate, which misses the
+   * queue data meets on the way here: the reorder buffer's one-way-delay
+   * samples add it) plus half again and 10 ms of ack and timer slack.
+   */
+  private updateRecoverWait(): void {
+    if (!this.recoverLosses) return;
+    let best: PathState | undefined;
+    const ps = this.paths.paths;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i];
+      if (p.usable && p.rttMeasured && (best === undefined || p.srttMs < best.srttMs)) best = p;
+    }
+    if (best === undefined) {
+      this.reorder.recoverWaitMs = 0;
+      return;
+    }
+    let inboundQueueMs = 0;
+    const delays = this.reorder.holdBound.pathDelays();
+    for (let i = 0; i < delays.length; i++) {
+      const d = delays[i];
+      if (d.pathId === best.id && d.samples > 0) inboundQueueMs = (d.smoothedUs - d.minUs + 2 * d.jitterUs) / 1000;
+    }
+    this.reorder.recoverWaitMs = 1.5 * (best.srttMs + inboundQueueMs) + 10;
   }
 
   handleTimeout(now: number): void {
+    this.updateRecoverWait();
     this.paths.handleTimeout(now);
     this.reorder.handleTimeout(now);
     this.re?.handleTimeout(now);
@@ -244,6 +315,11 @@ export class PeerLink {
     if (reMsg) {
       const pathId = this.fastestPath();
       if (pathId >= 0) return this.control(pathId, { re: { msg: reMsg } });
+    }
+    if (this.ack.hasLost) {
+      // a loss report goes at once on the fastest path: the resend it asks for races the hole's recovery wait
+      const pathId = this.fastestPath();
+      if (pathId >= 0) return this.control(pathId, { ack: this.ack.buildAck(now) });
     }
     const probe = this.paths.pollProbe(now);
     if (probe) return this.control(probe.pathId, { probe });

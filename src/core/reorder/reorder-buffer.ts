@@ -74,8 +74,14 @@ export interface ReorderCounters {
   releasedByTimeout: number;
   /** Holes given up to respect maxBytes or the tracking window. */
   releasedByMemory: number;
+  /** Proven-lost seqs whose resend arrived while their flow still waited (loss recovery). */
+  recovered: number;
+  /** Proven-lost seqs whose resend did not come within the recovery wait. */
+  recoveryExpired: number;
 }
 
+/** Losses reported per ack at most; beyond it holes wait out their recovery and release (a burst this long is an outage). */
+const MAX_NEWLY_LOST = 64;
 const REASON_TIMEOUT = 0;
 const REASON_MEMORY = 1;
 
@@ -95,6 +101,8 @@ export class ReorderBuffer {
     releasedByLossProof: 0,
     releasedByTimeout: 0,
     releasedByMemory: 0,
+    recovered: 0,
+    recoveryExpired: 0,
   };
   readonly holdHistogram = new HoldHistogram();
   readonly holdBound: HoldBound;
@@ -117,6 +125,19 @@ export class ReorderBuffer {
   private outHead = 0;
   private outEnd = 0;
   private readonly wakes: number[] = [];
+  /**
+   * How long a seq proven lost is still waited for, ms: the peer resends
+   * packets proven lost (PathSet.takeLost), and the resend comes about one
+   * round trip of the fastest path after the proof. 0: release at once.
+   * Set by the link from its own RTT estimates.
+   */
+  recoverWaitMs = 0;
+  /** Seqs that entered the recovery wait since the caller last emptied this (it tells the peer). */
+  readonly newlyLost: number[] = [];
+  /** Seqs in RECOVERING and when their wait ends, oldest first (ring of two arrays). */
+  private readonly recoverSeqs: number[] = [];
+  private readonly recoverUntil: number[] = [];
+  private recoverHead = 0;
   private readonly scratch: FlowQueue[] = [];
   private nowMs = 0;
 
@@ -170,6 +191,7 @@ export class ReorderBuffer {
       this.counters.duplicates++;
       return;
     }
+    if (state === SeqState.RECOVERING) this.counters.recovered++;
     const late = state === SeqState.LOST || state === SeqState.GIVEN_UP || state === SeqState.EVICTED;
     if (late) this.counters.late++;
     // It came after all, just after we stopped waiting: the bound is too short right now.
@@ -232,21 +254,27 @@ export class ReorderBuffer {
     let earliest = Infinity;
     for (let i = 0; i < this.holding.length; i++) {
       const a = this.holding[i].minArrivalMs;
-      if (a < earliest) earliest = a;
+      if (a < earliest && !this.waitsOnRecovery(this.holding[i])) earliest = a;
     }
-    return earliest + this.holdBound.boundMs(this.nowMs);
+    const t = earliest + this.holdBound.boundMs(this.nowMs);
+    return this.recoverHead < this.recoverSeqs.length ? Math.min(t, this.recoverUntil[this.recoverHead]) : t;
   }
 
   /** Release every packet that has waited the hold bound. */
   handleTimeout(now: number): void {
     this.nowMs = now;
+    this.expireRecovery(now);
     if (this.heldPacketCount === 0) return;
     // Compare `arrival + bound <= now`, exactly the sum pollTimeout() returns, so a
     // call at that deadline always releases (no float gap between the two).
     const bound = this.holdBound.boundMs(now);
     const due = this.scratch;
     due.length = 0;
-    for (let i = 0; i < this.holding.length; i++) if (this.holding[i].minArrivalMs + bound <= now) due.push(this.holding[i]);
+    for (let i = 0; i < this.holding.length; i++) {
+      const f = this.holding[i];
+      // a hole proven lost whose resend is expected has its own deadline (expireRecovery)
+      if (f.minArrivalMs + bound <= now && !this.waitsOnRecovery(f)) due.push(f);
+    }
     // Oldest seq first, so a release in seq order is what the flows see.
     due.sort((a, b) => a.headSeq() - b.headSeq());
     for (let i = 0; i < due.length; i++) {
@@ -284,9 +312,41 @@ export class ReorderBuffer {
     this.afterResolved(now);
   }
 
-  /** `seq` was just marked LOST: count it and wake what waited for it. */
+  /** `seq` was just marked LOST: count it and wake what waited for it, or wait a little longer for its resend. */
   private onLossProven(seq: number): void {
     this.counters.lossProven++;
+    if (this.recoverWaitMs > 0) {
+      this.window.set(seq, SeqState.RECOVERING);
+      if (this.newlyLost.length < MAX_NEWLY_LOST) this.newlyLost.push(seq);
+      this.recoverSeqs.push(seq);
+      this.recoverUntil.push(this.nowMs + this.recoverWaitMs);
+      return;
+    }
+    this.wakeForLost(seq);
+  }
+
+  /** Recovery waits that ended without the resend: the seq is lost after all. */
+  private expireRecovery(now: number): void {
+    const seqs = this.recoverSeqs;
+    if (this.recoverHead === seqs.length) return;
+    let expired = false;
+    while (this.recoverHead < seqs.length && this.recoverUntil[this.recoverHead] <= now) {
+      const seq = seqs[this.recoverHead++];
+      if (this.window.state(seq) !== SeqState.RECOVERING) continue; // it came, or was given up
+      this.window.set(seq, SeqState.LOST);
+      this.counters.recoveryExpired++;
+      this.wakeForLost(seq);
+      expired = true;
+    }
+    if (this.recoverHead === seqs.length) {
+      seqs.length = 0;
+      this.recoverUntil.length = 0;
+      this.recoverHead = 0;
+    }
+    if (expired) this.afterResolved(now);
+  }
+
+  private wakeForLost(seq: number): void {
     const waiter = this.window.waiter(seq);
     if (waiter >= 0) {
       this.counters.releasedByLossProof++;
@@ -302,7 +362,12 @@ export class ReorderBuffer {
     const w = this.window;
     const before = this.floor;
     if (this.floor < w.lowest - 1) this.floor = w.lowest - 1;
-    while (this.floor < w.highest && w.state(this.floor + 1) !== SeqState.UNKNOWN) this.floor++;
+    for (;;) {
+      if (this.floor >= w.highest) break;
+      const st = w.state(this.floor + 1);
+      if (st === SeqState.UNKNOWN || st === SeqState.RECOVERING) break;
+      this.floor++;
+    }
     if (this.floor !== before && this.heldFloorWaiters > 0) {
       for (let i = 0; i < this.holding.length; i++) {
         const f = this.holding[i];
@@ -315,6 +380,13 @@ export class ReorderBuffer {
     }
   }
 
+  /** Is the head of `f` blocked by a seq proven lost whose resend is still awaited? */
+  private waitsOnRecovery(f: FlowQueue): boolean {
+    if (this.recoverHead === this.recoverSeqs.length || f.length === 0) return false;
+    const prev = (f.headFrame() as ReorderFrame).flowPrevSeq;
+    return this.window.state(prev === undefined ? this.floor + 1 : prev) === SeqState.RECOVERING;
+  }
+
   /** Can the head of `f` go now? Registers a waiter when it waits on a flowPrevSeq. */
   private headReady(f: FlowQueue): boolean {
     const frame = f.headFrame() as ReorderFrame;
@@ -322,7 +394,7 @@ export class ReorderBuffer {
     if (prev === undefined) return f.headSeq() - 1 <= this.floor;
     if (!(prev >= 1) || prev >= frame.seq) return true;
     const st = this.window.state(prev);
-    if (st === SeqState.UNKNOWN || st === SeqState.BUFFERED) {
+    if (st === SeqState.UNKNOWN || st === SeqState.BUFFERED || st === SeqState.RECOVERING) {
       this.window.setWaiter(prev, f.flow);
       return false;
     }
@@ -376,7 +448,8 @@ export class ReorderBuffer {
     const prev = frame.flowPrevSeq;
     if (prev !== undefined) {
       this.window.clearWaiter(prev);
-      if (this.window.state(prev) === SeqState.UNKNOWN) {
+      const st = this.window.state(prev);
+      if (st === SeqState.UNKNOWN || st === SeqState.RECOVERING) {
         this.window.set(prev, reason === REASON_TIMEOUT ? SeqState.GIVEN_UP : SeqState.EVICTED);
         this.countGiveUp(reason);
       }
@@ -384,7 +457,8 @@ export class ReorderBuffer {
     }
     const seq = f.headSeq();
     for (let s = Math.max(this.floor + 1, this.window.lowest); s < seq; s++) {
-      if (this.window.state(s) === SeqState.UNKNOWN) {
+      const st = this.window.state(s);
+      if (st === SeqState.UNKNOWN || st === SeqState.RECOVERING) {
         this.window.set(s, reason === REASON_TIMEOUT ? SeqState.GIVEN_UP : SeqState.EVICTED);
         this.countGiveUp(reason);
       }

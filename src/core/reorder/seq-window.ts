@@ -24,6 +24,8 @@ export const SeqState = {
   OLD: 5,
   /** Given up to respect the memory cap or the window (not a sign the bound is short). */
   EVICTED: 6,
+  /** Proven lost, and the sender is expected to resend it soon: still waited for (loss recovery). */
+  RECOVERING: 7,
 } as const;
 
 /** No flow waits on this seq. Flow ids are uint32, so -1 never collides. */

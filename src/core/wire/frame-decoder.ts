@@ -82,6 +82,15 @@ function readAck(end: number): AckFrame {
       const sub = r.pos + n;
       a.paths.push(readPathStats(sub));
       if (r.pos !== sub) r.fail();
+    } else if (key === 0x1a) {
+      // packed, as proto3 writes it
+      const n = r.length();
+      const sub = r.pos + n;
+      const lost = a.lost ?? (a.lost = []);
+      while (r.pos < sub && !r.bad) lost.push(r.varint());
+      if (r.pos !== sub) r.fail();
+    } else if (key === 0x18) {
+      (a.lost ?? (a.lost = [])).push(r.varint()); // unpacked: also valid protobuf
     } else r.skip(key & 7);
   }
   return a;

@@ -65,6 +65,17 @@ function ackSize(a: AckFrame): number {
   let n = 0;
   for (let i = 0; i < a.ranges.length; i++) n += lfield(rangeSize(a.ranges[i]));
   for (let i = 0; i < a.paths.length; i++) n += lfield(pathStatsSize(a.paths[i]));
+  const lost = lostSize(a);
+  if (lost > 0) n += lfield(lost);
+  return n;
+}
+
+/** Bytes of the packed `lost` list's contents (0: the field is absent). */
+function lostSize(a: AckFrame): number {
+  const l = a.lost;
+  if (l === undefined) return 0;
+  let n = 0;
+  for (let i = 0; i < l.length; i++) n += varintSize(l[i]);
   return n;
 }
 
@@ -157,6 +168,12 @@ function putAck(buf: Uint8Array, pos: number, a: AckFrame): number {
     pos = putVarintField(buf, pos, 0x28, p.echoSendTimeUs);
     pos = putVarintField(buf, pos, 0x30, p.ackDelayUs);
     pos = putVarintField(buf, pos, 0x38, zigzag(p.owdUs));
+  }
+  const lost = lostSize(a);
+  if (lost > 0) {
+    buf[pos++] = 0x1a;
+    pos = writeVarint(buf, pos, lost);
+    for (let i = 0; i < a.lost!.length; i++) pos = writeVarint(buf, pos, a.lost![i]);
   }
   return pos;
 }

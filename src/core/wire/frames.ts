@@ -77,6 +77,12 @@ export interface AckFrame {
   /** Received global sequence ranges, newest first; at most a bounded count. */
   ranges: SeqRange[];
   paths: PathReceiveStats[];
+  /**
+   * Global seqs the receiver proved lost on their path since its last ack
+   * (each named once): the sender resends them at once, and the receiver
+   * keeps their holes open for a while (tunnel-level loss recovery).
+   */
+  lost?: number[];
 }
 
 export interface ProbeFrame {
