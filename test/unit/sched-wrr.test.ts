@@ -21,6 +21,39 @@ describe('scheduler wrr', () => {
     expect(count.get(2)).to.equal(1000);
   });
 
+  it('follows configured weights whatever the paths\' delays', () => {
+    const s = createScheduler('wrr');
+    const out = new Pick();
+    const a = new FakePath(1, { weight: 2 });
+    const b = new FakePath(2, { weight: 1, owdOffsetMs: 20 });
+    let onB = 0;
+    for (let i = 0; i < 3000; i++) {
+      s.pick({ now: i, size: 1000, backlogBytes: 1000, flow: 0 }, [a, b], out);
+      if (out.pathIds[0] === 2) onB++;
+    }
+    expect(onB).to.equal(1000);
+  });
+
+  it('without weights: a slower path takes turns only while the faster one is busy', () => {
+    const s = createScheduler('wrr');
+    const out = new Pick();
+    const a = new FakePath(1, { rateBytesPerMs: 5000 });
+    const b = new FakePath(2, { rateBytesPerMs: 2500, owdOffsetMs: 20 });
+    const c = new FakePath(3, { rateBytesPerMs: 2500, owdOffsetMs: 1 }); // same delay class as a
+    const count = new Map<number, number>();
+    for (let i = 0; i < 3000; i++) {
+      s.pick({ now: i, size: 1000, backlogBytes: 1000, flow: 0 }, [a, b, c], out);
+      count.set(out.pathIds[0], (count.get(out.pathIds[0]) ?? 0) + 1);
+    }
+    expect(count.get(1)).to.equal(2000); // a and c by rate, 2:1
+    expect(count.get(3)).to.equal(1000);
+    expect(count.get(2)).to.equal(undefined);
+    a.nextSend = Infinity; // a's pacer busy: work-conserving, c then b
+    c.nextSend = Infinity;
+    s.pick({ now: 3000, size: 1000, backlogBytes: 1000, flow: 0 }, [a, b, c], out);
+    expect(out.pathIds[0]).to.equal(2);
+  });
+
   it('does not let a returning path catch up on everything it missed', () => {
     const s = createScheduler('wrr');
     const out = new Pick();
