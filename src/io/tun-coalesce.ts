@@ -93,7 +93,14 @@ export class TunCoalescer {
     s.writeUInt16LE(ipLen, pos + 6);
     s.writeUInt16LE(16, pos + 8); // checksum field offset in the TCP header
     const h = pos + VNET_HDR_LEN;
-    s.set(first.subarray(0, hlen), h);
+    // Whole packets, last first: each one's headers land on the tail of the previous payload, which is
+    // written next; the first packet's headers end up in front. No view is allocated per packet.
+    let at = h + total;
+    for (let k = j - 1; k >= i; k--) {
+      const p = packets[k];
+      at -= p.length - hlen;
+      s.set(p, at - hlen);
+    }
     if (v4) {
       s.writeUInt16BE(total, h + 2);
       s.writeUInt16BE(0, h + 10);
@@ -105,15 +112,9 @@ export class TunCoalescer {
     // NEEDS_CSUM: the checksum field holds the pseudo-header sum; the kernel (or NIC) adds the rest.
     const addrs = v4 ? sum16(s, h + 12, 8, 0) : sum16(s, h + 8, 32, 0);
     s.writeUInt16BE(fold(addrs + PROTO_TCP + (total - ipLen)), h + ipLen + 16);
-    let at = h + hlen;
-    for (let k = i; k < j; k++) {
-      const p = packets[k];
-      s.set(p.subarray(hlen), at);
-      at += p.length - hlen;
-    }
     this.stats.superPackets++;
     this.stats.superSegments += j - i;
-    return at;
+    return h + total;
   }
 }
 
