@@ -14,8 +14,8 @@ import type { HeldMap } from './held-map';
 import type { LostRanges } from './lost-ranges';
 
 /** A match shorter than this is not worth a reference (tag + dist ≈ 6 bytes). */
-const MIN_MATCH = 16;
-const CANDIDATES = 4;
+const MIN_MATCH = 12;
+const CANDIDATES = 6;
 /** Largest skip tried when a match's distance may resume after a changed stretch. */
 const RESYNC_MAX = 32;
 /** Bytes an acknowledged source may lose to an unacknowledged one and still be preferred. */
