@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { SeededRandom } from '../../src/core/random';
 import type { LiteralCodec, ReGating } from '../../src/core/re';
 import { TunnelPair } from '../sim/tunnel-pair';
@@ -7,9 +8,9 @@ import type { PathProfile } from '../sim/network';
 
 const EDGE = '10.77.0.2';
 const SERVER = '10.254.0.10';
-/** Two paths of different delay and jitter that lose 5 % each way: packets of a flow sent on both arrive out of order. */
-const LOSSY_A: PathProfile = { ab: { rateMbit: 40, delayMs: 10, jitterMs: 4, loss: 0.05, queueBytes: 300_000 } };
-const LOSSY_B: PathProfile = { ab: { rateMbit: 20, delayMs: 25, jitterMs: 8, loss: 0.05, queueBytes: 500_000 } };
+/** Two paths of different delay and jitter that lose `loss` each way: packets of a flow sent on both arrive out of order. */
+const lossyA = (loss: number): PathProfile => ({ ab: { rateMbit: 40, delayMs: 10, jitterMs: 4, loss, queueBytes: 300_000 } });
+const lossyB = (loss: number): PathProfile => ({ ab: { rateMbit: 20, delayMs: 25, jitterMs: 8, loss, queueBytes: 500_000 } });
 
 /** Bytes that repeat themselves a lot: blocks drawn from a small pool (a flow references its own recent bytes). */
 function selfSimilar(seed: number, n: number): Uint8Array {
@@ -52,15 +53,15 @@ interface Outcome {
 }
 
 /** Two flows of self-similar data through the tunnel on lossy, reordering paths; checks every delivered byte. */
-function run(gating: ReGating, seed: number, literalCodec: LiteralCodec = 'none'): Outcome {
-  const pair = new TunnelPair({ paths: [LOSSY_A, LOSSY_B], seed, link: { re: { cacheBytes: 4 << 20, gating, literalCodec } } });
+function run(gating: ReGating, seed: number, literalCodec: LiteralCodec = 'none', loss = 0.05, bytes = 400_000): Outcome {
+  const pair = new TunnelPair({ paths: [lossyA(loss), lossyB(loss)], seed, link: { re: { cacheBytes: 4 << 20, gating, literalCodec } } });
   pair.start();
   pair.run(400);
   const sent = new Map<string, Uint8Array>();
   let n = 0;
   let inputBytes = 0;
   for (const [k, sport] of [40001, 40002].entries()) {
-    const data = selfSimilar(seed * 10 + k, 400_000);
+    const data = selfSimilar(seed * 10 + k, bytes);
     for (let off = 0, i = 0; off < data.length; off += 1300, i++) {
       const len = Math.min(1300 - k * 37, data.length - off);
       const seg = segment(data, off, len, sport, i);
@@ -133,5 +134,24 @@ describe('redundancy elimination through the real PeerLink path (simulated lossy
     expect(zipped.undecodable).to.equal(0);
     expect(zipped.delivered / zipped.sent).to.be.greaterThan(0.85);
     expect(zipped.wireBytes).to.be.below(plain.wireBytes);
+  });
+
+  it('never delivers a wrong byte for any seed, loss rate up to 8 %, gating and literal codec (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 10, max: 1000 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.constantFrom('flow' as const, 'acked' as const),
+        fc.constantFrom('none' as const, 'deflate' as const),
+        (seed, lossPct, gating, literals) => {
+          const r = run(gating, seed, literals, lossPct / 100, 150_000);
+          expect(r.wrong).to.equal(0);
+          expect(r.duplicates).to.equal(0);
+          expect(r.undecodable).to.equal(0);
+          expect(r.delivered / r.sent).to.be.greaterThan(lossPct === 0 ? 0.999 : 0.8);
+        },
+      ),
+      { numRuns: 8, seed: 6 },
+    );
   });
 });
