@@ -245,7 +245,12 @@ export class PeerLink {
     let n = 0;
     for (let i = 0; i < lost.length; i++) {
       const p = this.sent.get(lost[i]);
-      if (!p || p.payload.length > this.budget.available) continue;
+      if (!p) continue;
+      if (p.payload.length > this.budget.available) {
+        // not sent again: its RE bytes never reach the peer, so nothing may reference them on trust
+        if (p.reToken !== 0) this.re?.onLost(p.reToken);
+        continue;
+      }
       this.budget.spend(p.payload.length);
       lost[n++] = lost[i];
     }
