@@ -52,7 +52,9 @@
  * // position they are its payload, otherwise decode the missed packet again
  * ```
  * The data plane's side of this (keeping missed packets, retries, giving
- * up) is src/core/link/re-codec.ts.
+ * up) is src/core/link/re-codec.ts. `literalCodec: 'deflate'` (encoder
+ * option; the decoder reads either) deflates each packet's literal bytes on
+ * their own when that is smaller (PACKET_Z, literal-codec.ts).
  * Raw payloads (encode returned -1) do not enter either cache. Counters are
  * plain fields: encoder packets, rawPackets, literalPackets, bytesIn,
  * bytesOut, hits, matchedBytes, resends, resendsRefused, lostPackets, memoryBytes; decoder
