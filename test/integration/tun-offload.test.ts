@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import { ip, netnsAdd, netnsDelete } from '../../src/io/ip';
+import { native } from '../../src/io/native';
 import { Tun } from '../../src/io/tun';
 
 const SERVER = [10, 79, 0, 1];
@@ -128,5 +129,29 @@ describe('TUN offload: TCP super-packets (integration: needs root)', function ()
     const got = JSON.parse(out.split('\n').find((l) => l.includes('sha')) as string) as { bytes: number; sha: string };
     expect(got).to.deep.equal({ bytes: 20000, sha: createHash('sha256').update(data).digest('hex') });
     await until(() => seen.some((s) => s.ack === isn + 1 + 20000), 5000, 'the ack of all 20000 bytes');
+  });
+
+  it('with an addon that predates offload, the TUN opens without it and writes packets as they are', () => {
+    const addon = native();
+    const real = addon.tunOpen;
+    addon.tunOpen = (name, multiQueue) => {
+      const [fd, actual] = real(name, multiQueue, false);
+      return [fd, actual]; // what an old addon returns
+    };
+    let old: Tun;
+    try {
+      old = Tun.open(`btp${suffix}`, { offload: true });
+    } finally {
+      addon.tunOpen = real;
+    }
+    try {
+      expect(old.offload).to.equal(false);
+      ip(['link', 'set', old.name, 'netns', ns]);
+      ip(['link', 'set', old.name, 'up'], { netns: ns });
+      old.writeBatch([tcpPacket(1, 1, ACK, Buffer.alloc(100)), tcpPacket(101, 1, ACK, Buffer.alloc(100))], 2);
+      expect(old.stats).to.include({ superWrites: 0, writePackets: 2 });
+    } finally {
+      old.close();
+    }
   });
 });
