@@ -99,8 +99,10 @@ function readReorder(t: TableReader | undefined): ReorderConfig {
 
 function readRe(t: TableReader | undefined): ReConfig {
   const r = t ?? new TableReader('re', {});
-  r.only(['enabled', 'cache_size']);
+  r.only(['enabled', 'cache_size', 'literal_codec', 'gating']);
   const enabled = r.bool('enabled', false);
+  const literalCodec = r.oneOf('literal_codec', ['none', 'deflate'] as const, 'none');
+  const gating = r.oneOf('gating', ['flow', 'acked'] as const, 'flow');
   const size = r.raw('cache_size');
   const cacheBytes = size === undefined ? 64 * 1024 * 1024 : parseSize(r.keyOf('cache_size'), size);
   // Both ends index the cache by offset masks, so the size is a power of two.
@@ -108,7 +110,7 @@ function readRe(t: TableReader | undefined): ReConfig {
     throw new ConfigError(r.keyOf('cache_size'), `must be a power of two from "4MiB" to "512MiB" (e.g. "64MiB"), got ${cacheBytes} bytes`);
   }
   r.finish();
-  return { enabled, cacheBytes };
+  return { enabled, cacheBytes, literalCodec, gating };
 }
 
 function parseTomlText(text: string, sourceName: string): TomlTable {

@@ -108,6 +108,10 @@ export interface ReConfig {
   enabled: boolean;
   /** Chunk cache size, the same on both ends (bytes, a power of two from 4 MiB to 512 MiB). */
   cacheBytes: number;
+  /** Deflate each packet's literal (new) bytes when that is smaller: fewer bytes, ~3x the encode CPU. */
+  literalCodec: 'none' | 'deflate';
+  /** Which bytes may be referenced: the flow's own sent bytes at once ('flow'), or only acknowledged ones ('acked'). */
+  gating: 'flow' | 'acked';
 }
 
 interface CommonConfig {

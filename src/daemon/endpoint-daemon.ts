@@ -132,7 +132,9 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
         reorder: { maxHoldMs: config.reorder.maxHoldMs, maxBytes: config.reorder.memoryBytes },
         recoverLosses: config.reorder.recoverLosses,
         flowSeed: (Math.random() * 2 ** 32) >>> 0,
-        re: config.re.enabled ? { cacheBytes: config.re.cacheBytes } : undefined,
+        re: config.re.enabled
+          ? { cacheBytes: config.re.cacheBytes, literalCodec: config.re.literalCodec, gating: config.re.gating }
+          : undefined,
       },
       maxDatagramBytes,
     });

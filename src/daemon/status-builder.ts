@@ -13,7 +13,7 @@ import type { TunnelEndpoint } from '../core/tunnel/tunnel-endpoint';
 import { BraidError } from '../errors';
 import type { PathSocket } from '../io/udp-socket';
 import type { SockAddr } from '../io/sock-addr';
-import type { EndpointStatus, PathState, PathStatus, SessionStatus, UserStatus } from './status-types';
+import type { EndpointStatus, PathState, PathStatus, ReStatus, SessionStatus, UserStatus } from './status-types';
 
 const VERSION = (require('../../../package.json') as { version: string }).version;
 
@@ -74,7 +74,7 @@ export class StatusBuilder {
     drops.queue_full = 0;
     drops.queue_delay = 0;
     drops.re_undecodable = 0;
-    let re: { inputBytes: number; outputBytes: number; hits: number; misses: number; cacheBytes: number } | null = null;
+    let re: ReStatus | null = null;
     let holdBounds: number[] = [];
     let holdCounts: number[] = [];
     let holdSum = 0;
@@ -114,11 +114,13 @@ export class StatusBuilder {
       if (link.re) {
         const e = link.re.encoder;
         const d = link.re.decoder;
-        re ??= { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, cacheBytes: 0 };
+        re ??= { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, cacheBytes: 0 };
         re.inputBytes += e.bytesIn;
         re.outputBytes += e.bytesOut;
         re.hits += e.hits;
-        re.misses += d.misses;
+        re.misses += link.re.misses;
+        re.recovered += link.re.recovered;
+        re.resends += link.re.resendsSent;
         re.cacheBytes += e.memoryBytes + d.memoryBytes;
       }
       drops.inner_malformed += c.dropMalformedInner;
@@ -181,7 +183,7 @@ export class StatusBuilder {
         lossRecoveredPackets: lossRecovered,
         drops,
       },
-      re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, cacheBytes: 0 } : null,
+      re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, cacheBytes: 0 } : null,
       users,
     };
   }

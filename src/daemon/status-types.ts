@@ -107,7 +107,12 @@ export interface ReStatus {
   inputBytes: number;
   outputBytes: number;
   hits: number;
+  /** Packets that lacked cache bytes when their flow delivered them (parked; a MISS asked for the bytes). */
   misses: number;
+  /** Parked packets delivered after a RESEND or a late source arrived. */
+  recovered: number;
+  /** RESEND messages sent to answer the peer's MISS. */
+  resends: number;
   cacheBytes: number;
 }
 

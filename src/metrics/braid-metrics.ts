@@ -146,7 +146,9 @@ export const RE_METRICS: MetricDef[] = [
   { name: 'braid_re_input_bytes_total', help: 'Payload bytes given to the redundancy-elimination encoder.', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.inputBytes })) },
   { name: 'braid_re_output_bytes_total', help: 'Bytes the redundancy-elimination encoder produced.', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.outputBytes })) },
   { name: 'braid_re_cache_hits_total', help: 'Chunks found in the redundancy-elimination cache.', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.hits })) },
-  { name: 'braid_re_cache_misses_total', help: 'Chunks not found in the redundancy-elimination cache.', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.misses })) },
+  { name: 'braid_re_cache_misses_total', help: 'Packets that lacked cache bytes when their flow delivered them (parked until a MISS/RESEND brings the bytes).', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.misses })) },
+  { name: 'braid_re_recovered_total', help: 'Packets that lacked RE bytes at delivery and were delivered after a MISS/RESEND or a late source.', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.recovered })) },
+  { name: 'braid_re_resends_total', help: "RESEND messages sent to answer the peer's MISS.", type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.resends })) },
   { name: 'braid_re_cache_bytes', help: 'Size of the redundancy-elimination chunk cache.', type: 'gauge', read: (s, o) => void (s.re && o.push({ value: s.re.cacheBytes })) },
 ];
 

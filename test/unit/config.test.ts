@@ -91,7 +91,7 @@ describe('config: examples', () => {
     if (c.role !== 'gateway') expect.fail('site-gw is a gateway');
     expect(c.gateway.peers.map((p) => p.name)).to.deep.equal(['laptop', 'branch']);
     expect(c.gateway.forwarding).to.deep.include({ mode: 'route', outInterface: 'eth1' });
-    expect(c.re).to.deep.equal({ enabled: true, cacheBytes: 256 * 1024 * 1024 });
+    expect(c.re).to.deep.equal({ enabled: true, cacheBytes: 256 * 1024 * 1024, literalCodec: 'none', gating: 'flow' });
   });
 });
 
@@ -146,6 +146,8 @@ describe('config: errors name the key and the fix on one line', () => {
     ['bad duration', EDGE + '\n[reorder]\nmax_hold = "150"\n', /^reorder\.max_hold: .*needs a time unit/],
     ['bad size', EDGE + '\n[re]\ncache_size = "64 furlongs"\n', /^re\.cache_size: /],
     ['RE cache not a power of two', EDGE + '\n[re]\ncache_size = "100MB"\n', /^re\.cache_size: must be a power of two from "4MiB" to "512MiB"/],
+    ['unknown RE literal codec', EDGE + '\n[re]\nliteral_codec = "zstd"\n', /^re\.literal_codec: unknown value "zstd"; .*choose one of "none", "deflate"/],
+    ['loss recovery not a boolean', EDGE + '\n[reorder]\nrecover_losses = "yes"\n', /^reorder\.recover_losses: expected true or false/],
     ['reinject budget out of range', EDGE + '\n[scheduler]\nreinject_budget = 0.9\n', /^scheduler\.reinject_budget: expected a fraction 0\.\.0\.5/],
     ['wrong type', EDGE.replace('name = "wifi"', 'name = "wifi"\nbackup = "yes"'), /^edge\.path\[0\]\.backup: expected true or false/],
     ['gateway section on an edge', EDGE + '\n[gateway]\nlisten = "0.0.0.0:1"\n', /^gateway: section \[gateway\] is for role = "gateway"/],

@@ -191,7 +191,7 @@ export class TunnelEndpoint<A = unknown> {
       if (frame.pathJoin) st.pathNames.set(frame.pathJoin.pathId, cleanPathName(frame.pathJoin.name));
     }
     link.handleFrame(now, pathId, frame, size);
-    if (frame.data) this.markDeliverable(peer);
+    if (frame.data || frame.re) this.markDeliverable(peer); // a RESEND can release parked packets
   }
 
   /** Edge: tells the gateway each path's name on that path, so its status and metrics say "laptop/wifi". */
