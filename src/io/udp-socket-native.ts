@@ -23,9 +23,9 @@ const SLOT = 65536;
 const DEFAULT_BATCH = 64;
 /** Most datagrams per GSO send (the kernel takes at least 64). */
 const GSO_SEGMENTS = 64;
-/** GSO refusals in a row (without EIO) after which a socket stops trying: the kernel cannot do it. */
+/** GSO refusals in a row (EINVAL) after which a socket stops trying: the kernel cannot do it. */
 const GSO_GIVE_UP = 8;
-const { EAGAIN, ENOBUFS, EIO } = constants.errno;
+const { EAGAIN, ENOBUFS, EIO, EMSGSIZE } = constants.errno;
 
 /** BRAID_UDP_OFFLOAD: unset/"1" = both, "0" = none, "gso" or "gro" = only that one (for A/B measurements). */
 function offloadDefault(which: 'gso' | 'gro'): boolean {
@@ -89,9 +89,12 @@ export class NativePathSocket implements PathSocket {
     this.names = Buffer.alloc(this.maxBatch * NAME_SLOT);
     this.batch = new NativeRecvBatch(this.names, this.maxBatch);
     const addon = native();
-    const capable = typeof addon.udpSetGro === 'function'; // addons built before GSO/GRO lack it
+    // Addons built before GSO/GRO lack udpSetGro. A kernel that knows UDP_GRO (5.0) also knows UDP_SEGMENT
+    // (4.18); an older one would ignore the cmsg and send each run as one big datagram, so ask it first.
+    const wantGro = opts.gro ?? offloadDefault('gro');
+    const capable = typeof addon.udpSetGro === 'function' && addon.udpSetGro(fd, wantGro) === 0;
     this.offload.gso = capable && (opts.gso ?? offloadDefault('gso'));
-    this.offload.gro = capable && (opts.gro ?? offloadDefault('gro')) && addon.udpSetGro!(fd, true) === 0;
+    this.offload.gro = capable && wantGro;
     this.segs = this.offload.gro ? new Int32Array(this.maxBatch) : null;
   }
 
@@ -202,7 +205,8 @@ export class NativePathSocket implements PathSocket {
       return;
     }
     this.counters.txGsoRefused += out[6];
-    this.gsoRefusedInARow += out[6];
+    // EMSGSIZE (datagrams over the path MTU, e.g. while it shrinks) fails the same without GSO: not a reason to stop.
+    if (out[7] !== EMSGSIZE) this.gsoRefusedInARow += out[6];
     if (out[7] === EIO || this.gsoRefusedInARow >= GSO_GIVE_UP) {
       this.offload.gso = false;
       log('info', 'path_socket_gso_off', { errno: errnoName(out[7]) });

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
+import { constants as osConstants } from 'os';
 import * as path from 'path';
 import { BraidError } from '../../src/errors';
 import { ipBatch, linkCounter, netnsAdd, netnsDelete, sysctl } from '../../src/io/ip';
@@ -248,6 +249,31 @@ describe('PathSocket native UDP offloads (GSO send, GRO receive) on loopback', (
     expect(plainTx.stats.txGsoSends).to.equal(0);
     expect(plainRx.stats.rxGroBuffers).to.equal(0);
     expect(gsoTx.stats.txGsoSends).to.equal(5);
+  });
+
+  it('turns GSO off after EIO at once, after 8 EINVAL refusals in a row, and never for EMSGSIZE', () => {
+    const addon = native();
+    const real = addon.udpSendBatch;
+    const { EIO, EINVAL, EMSGSIZE } = osConstants.errno;
+    const refusing = (errno: number) => (_fd: number, _p: Uint8Array[], count: number, _d: unknown, _ds: unknown, out: Int32Array): void => {
+      out.set([count, 0, 0, 0, 0, 0, 1, errno]); // all sent, after one refused run went out datagram by datagram
+    };
+    const to = SockAddr.of('127.0.0.1', 9);
+    const sent = datagrams([500, 500]);
+    try {
+      const survivors: Array<[number, number, boolean]> = [];
+      for (const [errno, batches] of [[EMSGSIZE, 20], [EINVAL, 7], [EINVAL, 8], [EIO, 1]] as const) {
+        const s = open({ family: 4, address: '127.0.0.1' });
+        addon.udpSendBatch = refusing(errno);
+        for (let i = 0; i < batches; i++) expect(s.sendBatch(sent, 2, to)).to.equal(2);
+        addon.udpSendBatch = real;
+        survivors.push([errno, batches, s.offload.gso]);
+        expect(s.stats.txGsoRefused).to.equal(batches);
+      }
+      expect(survivors).to.deep.equal([[EMSGSIZE, 20, true], [EINVAL, 7, true], [EINVAL, 8, false], [EIO, 1, false]]);
+    } finally {
+      addon.udpSendBatch = real;
+    }
   });
 
   it('with an addon built before GSO/GRO, sockets fall back to one datagram per message', async () => {
