@@ -10,18 +10,18 @@ const nativeCompare = Buffer.prototype.compare as (
 ) => number;
 
 /** Below this many equal bytes, a long run is unlikely: no native call yet. */
-const WORDS_FIRST = 64;
+const WORDS_FIRST = 256;
 const NATIVE_FROM = 128;
 
 /** Length of the common prefix of buf[a, a+max) and buf[b, b+max). */
 export function commonPrefix(buf: Uint8Array, view: DataView, a: number, b: number, max: number): number {
   let k = 0;
-  const first = Math.min(max, WORDS_FIRST) - 4;
-  while (k <= first && view.getInt32(a + k, true) === view.getInt32(b + k, true)) k += 4;
+  const last8 = max - 8;
+  const first = Math.min(last8, WORDS_FIRST);
+  while (k <= first && view.getInt32(a + k, true) === view.getInt32(b + k, true) && view.getInt32(a + k + 4, true) === view.getInt32(b + k + 4, true)) k += 8;
   if (k > first && max - k >= NATIVE_FROM && nativeCompare.call(buf, buf, a + k, a + max, b + k, b + max) === 0) {
     return max;
   }
-  const last8 = max - 8;
   while (k <= last8 && view.getInt32(a + k, true) === view.getInt32(b + k, true) && view.getInt32(a + k + 4, true) === view.getInt32(b + k + 4, true)) k += 8;
   if (k <= max - 4 && view.getInt32(a + k, true) === view.getInt32(b + k, true)) k += 4;
   while (k < max && buf[a + k] === buf[b + k]) k++;
@@ -31,12 +31,12 @@ export function commonPrefix(buf: Uint8Array, view: DataView, a: number, b: numb
 /** Length of the common suffix of buf[a-max, a) and buf[b-max, b). */
 export function commonSuffix(buf: Uint8Array, view: DataView, a: number, b: number, max: number): number {
   let k = 0;
-  const first = Math.min(max, WORDS_FIRST) - 4;
-  while (k <= first && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true)) k += 4;
+  const last8 = max - 8;
+  const first = Math.min(last8, WORDS_FIRST);
+  while (k <= first && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true) && view.getInt32(a - k - 8, true) === view.getInt32(b - k - 8, true)) k += 8;
   if (k > first && max - k >= NATIVE_FROM && nativeCompare.call(buf, buf, a - max, a - k, b - max, b - k) === 0) {
     return max;
   }
-  const last8 = max - 8;
   while (k <= last8 && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true) && view.getInt32(a - k - 8, true) === view.getInt32(b - k - 8, true)) k += 8;
   if (k <= max - 4 && view.getInt32(a - k - 4, true) === view.getInt32(b - k - 4, true)) k += 4;
   while (k < max && buf[a - k - 1] === buf[b - k - 1]) k++;
