@@ -144,7 +144,8 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
 
     // ---- TUN and namespace ----
     const tunName = `bt${process.pid}`.slice(0, 15);
-    const tun = Tun.open(tunName);
+    // IFF_VNET_HDR: in-order TCP segments of a flow are written as one super-packet (docs/io.md); BRAID_TUN_OFFLOAD=0 turns it off
+    const tun = Tun.open(tunName, { offload: process.env.BRAID_TUN_OFFLOAD !== '0' });
     cleanups.push(() => tun.close());
     const hostDev = `bh-${ep.name}`.slice(0, 15);
     const netns: EndpointNetns = setupEndpointNetns({
@@ -167,7 +168,7 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
 
     // ---- run ----
     const loop = new EventLoop(endpoint, tun, { sockets, role: config.role });
-    const status = new StatusBuilder(config, endpoint, sockets, now0, pathMtu);
+    const status = new StatusBuilder(config, endpoint, sockets, now0, pathMtu, tun);
     loop.start();
     cleanups.push(() => loop.stop());
     if (config.role === 'edge') {

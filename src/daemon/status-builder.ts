@@ -13,7 +13,8 @@ import type { TunnelEndpoint } from '../core/tunnel/tunnel-endpoint';
 import { BraidError } from '../errors';
 import type { PathSocket } from '../io/udp-socket';
 import type { SockAddr } from '../io/sock-addr';
-import type { EndpointStatus, PathState, PathStatus, ReStatus, SessionStatus, UserStatus } from './status-types';
+import type { EndpointStatus, IoStatus, PathState, PathStatus, ReStatus, SessionStatus, UserStatus } from './status-types';
+import type { Tun } from '../io/tun';
 
 const VERSION = (require('../../../package.json') as { version: string }).version;
 
@@ -34,6 +35,7 @@ export class StatusBuilder {
     private readonly startedAt: number,
     /** Path MTU (largest IP datagram) each path was set up with. */
     private readonly pathMtu: number,
+    private readonly tun?: Tun,
   ) {
     this.schedulerName = config.scheduler.name;
     this.lastHandshakeUnix = new Array(ep.peerCount).fill(null);
@@ -185,7 +187,25 @@ export class StatusBuilder {
       },
       re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, cacheBytes: 0 } : null,
       users,
+      io: this.ioStatus(),
     };
+  }
+
+  private ioStatus(): IoStatus {
+    const io: IoStatus = {
+      udpGso: false, udpGro: false, gsoSends: 0, gsoDatagrams: 0, gsoRefused: 0, groBuffers: 0, groDatagrams: 0,
+      tunOffload: this.tun?.offload ?? false, tunSuperWrites: this.tun?.stats.superWrites ?? 0, tunSuperSegments: this.tun?.stats.superSegments ?? 0,
+    };
+    for (const s of this.sockets) {
+      io.udpGso ||= s.offload.gso;
+      io.udpGro ||= s.offload.gro;
+      io.gsoSends += s.stats.txGsoSends;
+      io.gsoDatagrams += s.stats.txGsoPackets;
+      io.gsoRefused += s.stats.txGsoRefused;
+      io.groBuffers += s.stats.rxGroBuffers;
+      io.groDatagrams += s.stats.rxGroPackets;
+    }
+    return io;
   }
 
   private pathStatus(

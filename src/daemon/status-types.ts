@@ -124,6 +124,25 @@ export interface UserStatus {
   droppedPackets: number;
 }
 
+/** Kernel offloads of the path sockets and the TUN (docs/io.md), summed over this endpoint's sockets. */
+export interface IoStatus {
+  /** UDP segmentation offload in use (on at least one socket), and receive coalescing. */
+  udpGso: boolean;
+  udpGro: boolean;
+  /** Messages that carried several datagrams, and the datagrams in them. */
+  gsoSends: number;
+  gsoDatagrams: number;
+  /** GSO runs the kernel refused (sent one datagram at a time instead). */
+  gsoRefused: number;
+  /** Received buffers that held several datagrams, and the datagrams in them. */
+  groBuffers: number;
+  groDatagrams: number;
+  /** TUN writes join in-order TCP segments of a flow into super-packets (IFF_VNET_HDR). */
+  tunOffload: boolean;
+  tunSuperWrites: number;
+  tunSuperSegments: number;
+}
+
 export interface EndpointStatus {
   endpoint: {
     name: string;
@@ -144,6 +163,7 @@ export interface EndpointStatus {
   /** Handshakes by result (e.g. ok, failed, timeout, rate-limited). */
   handshakes: Record<string, number>;
   tunnel: TunnelStatus;
+  io: IoStatus;
   /** null when redundancy elimination is off. */
   re: ReStatus | null;
   /** Every user the endpoint tracks; /metrics labels only a bounded set of them. */

@@ -61,6 +61,10 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
       drops: { decrypt_failed: tick, replayed: 2 * tick, truncated: 0 },
     },
     re: { inputBytes: 5_000_000 * tick, outputBytes: 3_000_000 * tick, hits: 100 * tick, misses: 40 * tick, recovered: 30 * tick, resends: 20 * tick, cacheBytes: 64 * 1024 * 1024 },
+    io: {
+      udpGso: true, udpGro: true, gsoSends: 10 * tick, gsoDatagrams: 300 * tick, gsoRefused: 0, groBuffers: tick, groDatagrams: 4 * tick,
+      tunOffload: true, tunSuperWrites: 5 * tick, tunSuperSegments: 80 * tick,
+    },
     users: Array.from({ length: userCount }, (_, i) => ({
       name: `u${i}`,
       class: i === 0 ? ('priority' as const) : ('normal' as const),

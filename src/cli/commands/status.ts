@@ -99,6 +99,7 @@ function statusText(s: EndpointStatus): string {
     `reorder ${t.reorderBufferPackets} pkts waiting  ${t.reorderTimeouts} timeouts  ${t.reorderOverflows} overflows  ` +
       `reinjected ${t.reinjectedPackets} pkts  duplicates ${t.duplicatePacketsReceived}  ` +
       `losses resent ${t.lossResentPackets} / recovered ${t.lossRecoveredPackets}`,
+    offloadLine(s.io),
   );
   const drops = Object.entries(t.drops).filter(([, n]) => n > 0);
   if (drops.length > 0) lines.push(`drops   ${drops.map(([r, n]) => `${r} ${n}`).join('  ')}`);
@@ -150,3 +151,12 @@ export const command: Command = {
     return failed > 0 ? 1 : 0;
   },
 };
+
+/** One line on the kernel offloads: what is on and how much each one batched. */
+function offloadLine(io: EndpointStatus['io']): string {
+  const per = (n: number, of: number): string => (n > 0 ? ` (${(of / n).toFixed(1)} per)` : '');
+  const udp = io.udpGso ? `gso ${io.gsoSends} sends${per(io.gsoSends, io.gsoDatagrams)}${io.gsoRefused ? `, ${io.gsoRefused} refused` : ''}` : 'gso off';
+  const gro = io.udpGro ? `gro ${io.groBuffers} buffers${per(io.groBuffers, io.groDatagrams)}` : 'gro off';
+  const tun = io.tunOffload ? `tun super-packets ${io.tunSuperWrites}${per(io.tunSuperWrites, io.tunSuperSegments)}` : 'tun offload off';
+  return `offload ${udp}  ${gro}  ${tun}`;
+}
