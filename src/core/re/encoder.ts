@@ -94,6 +94,8 @@ export class ReEncoder {
   private readonly minPayload: number;
   private readonly params: ChunkParams;
   private readonly ring: Uint8Array;
+  /** cacheBytes - 1: `pos & ringMask` is pos's ring slot (positions are integers below 2^53; `%` on them compiles to a slow fmod). */
+  private readonly ringMask: number;
   private readonly held: HeldMap;
   private readonly index: FingerprintIndex;
   private readonly cutMap: CutMap;
@@ -130,6 +132,7 @@ export class ReEncoder {
     }
     this.params = chunkParams(this.anchor);
     this.ring = new Uint8Array(this.cacheBytes);
+    this.ringMask = this.cacheBytes - 1;
     if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
     this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / this.params.normalSize)); // about one entry per chunk cached
@@ -167,7 +170,7 @@ export class ReEncoder {
     const pos = this.allocate(flow, n);
     // the payload enters the cache first: chunking, matching and literal
     // copies then read one monomorphic buffer whatever type the caller passed
-    const pi = pos % this.cacheBytes;
+    const pi = pos & this.ringMask;
     // (no held-map work here: bits of an older lap never count for this one)
     this.ring.set(payload, pi);
     this.cutMap.clear(pi, n);
@@ -339,7 +342,7 @@ export class ReEncoder {
     const m = this.matcher;
     const s = m.starts[j];
     const e = m.ends[j];
-    const nb = this.cutMap.collect(m.sources[j] % this.cacheBytes, e - s, s + 1, this.srcCuts, 0);
+    const nb = this.cutMap.collect(m.sources[j] & this.ringMask, e - s, s + 1, this.srcCuts, 0);
     if (nb === 0 || e - this.srcCuts[nb - 1] >= this.params.maxSize) return false;
     for (let k = 0; k < nb; k++) this.cutMap.set(pi + this.srcCuts[k] - 1);
     stateAt(this.params, f, this.ring, pi + this.srcCuts[nb - 1], pi + e);
@@ -463,7 +466,7 @@ export class ReEncoder {
   /** Puts the payload into the cache at pos and its boundaries into the index. */
   private store(f: FlowState, n: number, pos: number, nb: number): void {
     if (this.gating === 'off') this.held.mark(pos, n);
-    const pi = pos % this.cacheBytes;
+    const pi = pos & this.ringMask;
     for (let k = 0; k < nb; k++) {
       this.index.insert(this.fps[k], pos + this.cuts[k]);
       this.cutMap.set(pi + this.cuts[k] - 1); // the chunk's last byte: stays inside this packet's slots

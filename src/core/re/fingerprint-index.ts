@@ -59,7 +59,7 @@ export class FingerprintIndex {
     const r = e * 4;
     const ent = this.entries;
     ent[r + E_FP] = fp;
-    ent[r + E_POS] = pos % 4294967296; // stored as int32: the low 32 bits
+    ent[r + E_POS] = pos; // an Int32Array store keeps the low 32 bits
     ent[r + E_NEXT] = this.buckets[b];
     ent[r + E_NEXT_SERIAL] = this.buckets[b + 1];
     this.buckets[b] = e;
@@ -72,7 +72,7 @@ export class FingerprintIndex {
    * Positions may be stale or collisions: the caller byte-compares.
    */
   lookup(fp: number, near: number, out: Float64Array): number {
-    const nearLow = near % 4294967296;
+    const nearLow = near >>> 0; // mod 2^32 without an fmod call
     const b = (Math.imul(fp, 0x9e3779b1) >>> this.bucketShift) * 2;
     const ent = this.entries;
     let e = this.buckets[b];

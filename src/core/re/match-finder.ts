@@ -56,8 +56,6 @@ export class MatchFinder {
   private bestScore = 0;
   private bestStart = 0;
   private bestSrc = 0;
-  /** Keeps touch() loads observable. */
-  sink = 0;
 
   constructor(
     private readonly ring: Uint8Array,
@@ -79,7 +77,7 @@ export class MatchFinder {
   start(f: MatchFlow, pos: number, n: number, head: number, trustOwn: boolean): void {
     this.f = f;
     this.pos = pos;
-    this.pi = pos % this.ring.length;
+    this.pi = pos & (this.ring.length - 1);
     this.n = n;
     this.head = head;
     this.trustOwn = trustOwn;
@@ -101,25 +99,11 @@ export class MatchFinder {
     if (f.lastDist !== 0) this.tryCandidate(b, this.pos + b - f.lastDist, litStart);
     if (this.bestStart !== litStart || this.bestScore !== n - litStart) {
       const nc = this.index.lookup(fp, this.head, this.cands);
-      this.touch(nc);
       for (let c = 0; c < nc; c++) {
         if (this.tryCandidate(b, this.cands[c], litStart)) break;
       }
     }
     if (this.bestLen > 0) this.settle(this.resync(this.take(this.count)));
-  }
-
-  /**
-   * Reads one byte of each candidate's source before any is compared: the
-   * loads are independent, so their cache misses overlap instead of each
-   * compare waiting for its own (JS has no prefetch instruction).
-   */
-  private touch(nc: number): void {
-    const ring = this.ring;
-    const size = ring.length;
-    let x = 0;
-    for (let c = 0; c < nc; c++) x += ring[this.cands[c] % size];
-    this.sink = x;
   }
 
   private settle(nm: number): void {
@@ -145,7 +129,7 @@ export class MatchFinder {
       const size = this.ring.length;
       for (let d = 1; d <= RESYNC_MAX && e + d < this.n && this.bestLen === 0; d = d < 4 ? d + 1 : d * 2) {
         // the distance resumes at e+d only if that byte agrees: most tries end here
-        if (this.ring[this.pi + e + d] !== this.ring[(src + e + d) % size]) continue;
+        if (this.ring[this.pi + e + d] !== this.ring[(src + e + d) & (size - 1)]) continue;
         this.tryCandidate(e + d, src + e + d, e);
       }
       if (this.bestLen === 0) return nm;
@@ -171,8 +155,8 @@ export class MatchFinder {
   private tryCandidate(b: number, cpos: number, litStart: number): boolean {
     const size = this.ring.length;
     const lowest = this.head - size;
-    if (cpos < lowest || cpos > this.head) return false;
-    const ci = cpos % size;
+    if (cpos < lowest || cpos < 0 || cpos > this.head) return false;
+    const ci = cpos & (size - 1); // the ring's size is a power of two; `%` on a position above 2^31 would be an fmod call
     const at = this.pi + b;
     // a match of MIN_MATCH bytes through b holds four equal bytes on one side
     // of it: two word reads reject most candidates without the compare calls
