@@ -83,6 +83,7 @@ export function findBoundaries(
   let n = first;
   const { minSize, normalSize, maxSize, maskSmall, maskLarge } = p;
   const skipTo = minSize - WINDOW;
+  const g = GEAR; // a local: an exported binding compiles to a property load of the module's exports per byte
   let i = from;
   while (i < to) {
     const s0 = i;
@@ -94,7 +95,7 @@ export function findBoundaries(
     }
     if (len < minSize) {
       const stop = Math.min(to, i + (minSize - len));
-      while (i < stop) h = ((h << 1) + GEAR[data[i++]]) | 0;
+      while (i < stop) h = ((h << 1) + g[data[i++]]) | 0;
       len += i - s0;
       continue;
     }
