@@ -80,3 +80,35 @@ describe('path rate control (simulated)', () => {
     expect(est[1]).to.be.within(18, 22);
   });
 });
+
+describe('path rate control on a sub-millisecond path (simulated)', () => {
+  /** Estimate (Mbit/s) before a 30 ms delay spike and its lowest value in the 200 ms after. */
+  function spike(delayMs: number): { before: number; after: number } {
+    const base: PathProfile = { ab: { rateMbit: 400, delayMs, queueBytes: 2_000_000 } };
+    const bond = makeBond({ paths: [base], saturateBytes: 1 << 20 });
+    bond.net.clock.runUntil(1500);
+    const p = bond.sender.paths.get(0)!;
+    const before = (p.rateBytesPerMs * 8) / 1000;
+    // the far daemon is not scheduled for 30 ms: everything in flight arrives 30 ms late
+    bond.net.link(0).set({ ...base.ab, delayMs: delayMs + 30 });
+    bond.net.link(0, 'B').set({ ...base.ab, delayMs: delayMs + 30 });
+    bond.net.clock.runUntil(1530);
+    bond.net.link(0).set(base.ab);
+    bond.net.link(0, 'B').set(base.ab);
+    let after = before;
+    for (let t = 1530; t <= 1730; t += 5) {
+      bond.net.clock.runUntil(t);
+      after = Math.min(after, (p.rateBytesPerMs * 8) / 1000);
+    }
+    return { before, after };
+  }
+
+  it('a stall on a LAN-like path (min RTT 0.3 ms) cuts the estimate by at most 30 %; on a 30 ms path the same spike cuts to what was delivered', () => {
+    const lan = spike(0.15);
+    expect(lan.before).to.be.above(300);
+    expect(lan.after).to.be.at.least(0.69 * lan.before);
+    const wan = spike(15);
+    expect(wan.before).to.be.above(300);
+    expect(wan.after).to.be.below(0.6 * wan.before);
+  });
+});

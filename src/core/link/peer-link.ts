@@ -35,7 +35,11 @@ export interface PeerLinkOptions {
   reorder?: Partial<ReorderOptions>;
   ack?: Partial<AckOptions>;
   flowOrdering?: Partial<FlowOrderingOptions>;
-  /** Bytes of new data that may wait for a path; beyond it the fattest flow loses packets. Default 512 KiB. */
+  /**
+   * Bytes of new data that may wait for a path at the least; beyond the cap the fattest flow loses packets.
+   * The cap grows with the paths' estimated rate to 40 ms of it (2 × the CoDel target, at most 16 MiB),
+   * so on a fast path the sojourn-time law, not the byte cap, decides. Default 512 KiB.
+   */
   sendQueueBytes?: number;
   /** Sojourn time a flow's packets may keep above before the queue drops from it (CoDel target), ms. Default 20. */
   queueTargetMs?: number;
@@ -60,6 +64,10 @@ export interface Transmit {
   pathId: number;
   frame: Frame;
 }
+
+/** The send queue's byte cap: this many ms at the paths' summed rate, within [sendQueueBytes, MAX_QUEUE_BYTES]. */
+const QUEUE_MS = 40;
+const MAX_QUEUE_BYTES = 16 << 20;
 
 /** Bytes of header a data frame adds in the worst case besides the ack (see wire/envelope.ts). */
 const ACK_ROOM = 600;
@@ -91,6 +99,7 @@ export class PeerLink {
   private readonly controls: Array<{ pathId: number; frame: Frame }> = [];
   private readonly stuck: number[] = [];
   private readonly recoverLosses: boolean;
+  private readonly minQueueBytes: number;
   private waitUntil = Infinity;
   /** An ack was due but a data frame went first: the next call sends the ack. */
   private ackWaited = false;
@@ -117,7 +126,8 @@ export class PeerLink {
     this.reorder = new ReorderBuffer(opts.reorder);
     this.ack = new AckGenerator(opts.ack);
     this.classifier = new FlowClassifier(opts.flowOrdering, opts.flowSeed ?? 0);
-    this.queue = new SendQueue({ maxBytes: opts.sendQueueBytes ?? 512 * 1024, targetMs: opts.queueTargetMs });
+    this.minQueueBytes = opts.sendQueueBytes ?? 512 * 1024;
+    this.queue = new SendQueue({ maxBytes: this.minQueueBytes, targetMs: opts.queueTargetMs });
     this.sent = new SendBuffer(opts.sendBufferPackets ?? 1 << 15);
     this.re = opts.re ? new ReCodec(opts.re) : null;
   }
@@ -234,6 +244,7 @@ export class PeerLink {
     this.paths.onAck(now, ack, arrivedOn);
     const onAcked = this.re ? this.onAckedPacket : undefined;
     for (let i = 0; i < ack.ranges.length; i++) this.sent.ackRange(ack.ranges[i].start, ack.ranges[i].end, onAcked);
+    this.sizeQueue();
     if (this.recoverLosses) {
       this.updateRecoverWait();
       if (ack.lost !== undefined && ack.lost.length > 0) this.resendLost(now, ack.lost);
@@ -288,7 +299,21 @@ export class PeerLink {
     this.reorder.recoverWaitMs = 1.5 * (best.srttMs + inboundQueueMs) + 10;
   }
 
+  /**
+   * The byte cap of the send queue follows the paths' rate: a fixed 512 KiB is
+   * 14 ms at 300 Mbit/s, so a fast path whose rate estimate dips for a moment
+   * overflowed it (hundreds of tail drops at once) long before CoDel's 20 ms
+   * target could act with a single head drop.
+   */
+  private sizeQueue(): void {
+    let rate = 0;
+    const ps = this.paths.paths;
+    for (let i = 0; i < ps.length; i++) if (ps[i].usable) rate += ps[i].rateBytesPerMs;
+    this.queue.maxBytes = Math.min(MAX_QUEUE_BYTES, Math.max(this.minQueueBytes, rate * QUEUE_MS));
+  }
+
   handleTimeout(now: number): void {
+    this.sizeQueue();
     this.updateRecoverWait();
     this.paths.handleTimeout(now);
     this.reorder.handleTimeout(now);

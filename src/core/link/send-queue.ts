@@ -77,7 +77,8 @@ const LIST_NEW = 1;
 const LIST_OLD = 2;
 
 export class SendQueue {
-  readonly maxBytes: number;
+  /** Byte cap; the link raises it with the paths' rate (see PeerLink.sizeQueue). */
+  maxBytes: number;
   private readonly targetMs: number;
   private readonly intervalMs: number;
   private readonly urgent: QueuedPacket[] = [];

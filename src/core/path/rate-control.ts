@@ -46,6 +46,9 @@ const DRAIN_GAIN = 0.5;
 const CWND_GAIN = 2;
 const BW_WINDOW_ROUNDS = 10;
 const LOSS_THRESHOLD = 0.1;
+const MIN_QUEUE_TARGET_MS = 5;
+/** Least share of the estimate a delay signal leaves on a sub-queue-target path (see congested). */
+const LAN_DELAY_CUT = 0.7;
 
 export class RateControl {
   private readonly mtu: number;
@@ -119,7 +122,7 @@ export class RateControl {
 
   queueTarget(minRtt: number): number {
     if (!Number.isNaN(this.fixedQueueTarget)) return this.fixedQueueTarget;
-    return Math.min(25, Math.max(5, minRtt / 2));
+    return Math.min(25, Math.max(MIN_QUEUE_TARGET_MS, minRtt / 2));
   }
 
   /** Advances the pacer by one datagram of `size` bytes sent at `now`. */
@@ -216,7 +219,7 @@ export class RateControl {
   private endRound(now: number, minRtt: number): void {
     const lossy = this.roundResolved >= 8 && this.roundLost > LOSS_THRESHOLD * this.roundResolved;
     if (lossy && this.mode !== Mode.Drain) {
-      this.congested(now, minRtt);
+      this.congested(now, minRtt, true);
     } else if (this.mode === Mode.Startup && !this.roundAppLimited) {
       // only a round that kept the path busy can show the bandwidth has stopped growing
       const bw = this.bandwidth;
@@ -232,11 +235,19 @@ export class RateControl {
     this.roundAppLimited = true;
   }
 
-  /** A standing queue or heavy loss: believe what was delivered lately, and drain. */
-  private congested(now: number, minRtt: number): void {
+  /**
+   * A standing queue or heavy loss: believe what was delivered lately, and drain.
+   * On a path whose min RTT is below the smallest queue target (a LAN, the
+   * lab's clean link) the "queue" is as likely a daemon or relay that was not
+   * scheduled for 10–30 ms on a busy host, and what it delivered meanwhile
+   * says nothing of the path: a delay signal there cuts the estimate by at
+   * most 30 % (BBRv2's beta). Loss, and every path of real delay, cut fully.
+   */
+  private congested(now: number, minRtt: number, byLoss = false): void {
     this.congestionEvents++;
     const recent = this.recentRate.empty || now - this.lastRateAt > Math.max(20, minRtt) ? NaN : this.recentRate.value;
-    if (recent > 0) this.bwFilter.reset(this.round, Math.min(this.bandwidth, recent));
+    const floor = !byLoss && minRtt < MIN_QUEUE_TARGET_MS ? LAN_DELAY_CUT * this.bandwidth : 0;
+    if (recent > 0) this.bwFilter.reset(this.round, Math.min(this.bandwidth, Math.max(recent, floor)));
     this.mode = Mode.Drain;
     this.pacingGain = DRAIN_GAIN;
   }
