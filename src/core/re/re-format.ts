@@ -40,7 +40,7 @@ export const OP_REF = 1;
 export const OP_SAME = 2;
 
 export function writePos32(out: Uint8Array, at: number, pos: number): void {
-  const v = pos % 4294967296;
+  const v = pos >>> 0; // mod 2^32 (pos is a non-negative integer; % on a double would be an fmod call)
   out[at] = v & 0xff;
   out[at + 1] = (v >>> 8) & 0xff;
   out[at + 2] = (v >>> 16) & 0xff;
@@ -63,6 +63,15 @@ export function unwrapPos(p32: number, near: number): number {
 /** Writes an unsigned varint (value < 2^53); returns the next offset. */
 export function writeVarint(out: Uint8Array, at: number, value: number): number {
   let v = value;
+  if (v < 2147483648) {
+    // int32 arithmetic: % and / on a value the compiler keeps as a double cost an fmod call per byte
+    while (v >= 128) {
+      out[at++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    out[at++] = v;
+    return at;
+  }
   while (v >= 128) {
     out[at++] = (v % 128) | 128;
     v = Math.floor(v / 128);
@@ -78,7 +87,7 @@ export function writeOp(out: Uint8Array, at: number, kind: number, len: number):
     return at + 1;
   }
   out[at] = (kind << 6) | 32 | (len & 31);
-  return writeVarint(out, at + 1, Math.floor(len / 32));
+  return writeVarint(out, at + 1, len >>> 5); // len < 2^31
 }
 
 export function zigzag(v: number): number {
