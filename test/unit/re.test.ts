@@ -247,6 +247,43 @@ describe('RE encoder and decoder', () => {
     expect(saved).to.be.greaterThan(0);
   });
 
+  it('stays exact and keeps matching once cache positions pass 2^31 and 2^32', () => {
+    // positions only grow; ring slots, index entries and message positions keep their low bits
+    const enc = new ReEncoder({ cacheBytes: 4 * MiB });
+    const dec = new ReDecoder({ cacheBytes: 4 * MiB });
+    const out = new Uint8Array(2000);
+    const got = new Uint8Array(2000);
+    const rnd = new SeededRandom(9);
+    let wraps = 0;
+    let lastPos32 = 0;
+    const send = (flow: number, p: Uint8Array): number => {
+      const n = enc.encode(flow, p, out);
+      expect(dec.decode(flow, out.subarray(0, n), got)).to.equal(p.length);
+      expect(Buffer.compare(got.subarray(0, p.length), p)).to.equal(0);
+      enc.onDelivered(enc.lastToken);
+      const pos32 = (out[1] | (out[2] << 8) | (out[3] << 16) | (out[4] << 24)) >>> 0;
+      if (pos32 < lastPos32) wraps++;
+      lastPos32 = pos32;
+      return n;
+    };
+    // six flows send 1 MiB each (their extents grow to 1 MiB); then each small packet
+    // finds its flow's extent overwritten and opens a fresh 1 MiB one
+    const noise = (len: number): Uint8Array => Uint8Array.from({ length: len }, () => rnd.int(256));
+    for (let f = 0; f < 6; f++) for (let k = 0; k < 1 * MiB; k += 1300) send(10 + f, noise(1300));
+    for (let k = 0; k < 4300; k++) send(10 + (k % 6), noise(64));
+    expect(wraps).to.equal(1); // past 2^32
+    const text = textLike(41, 300_000);
+    let wire = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let off = 0; off < text.length; off += 1300) {
+        const n = send(1, text.subarray(off, off + 1300));
+        if (pass === 1) wire += n;
+      }
+    }
+    expect(dec.misses).to.equal(0);
+    expect(wire).to.be.lessThan(text.length * 0.02);
+  });
+
   it('refuses to resend bytes it never sent as a packet', () => {
     const enc = new ReEncoder({ cacheBytes: 4 * MiB });
     const bogus = Uint8Array.from([0x13, 0, 0, 0, 0, 100]);

@@ -167,6 +167,10 @@ export class MatchFinder {
     const maxRight = Math.min(this.n - b, size - ci, this.head - cpos);
     // a candidate that cannot beat the best even matching to the end needs no forward compare
     if (left + maxRight <= this.bestScore || left + maxRight < MIN_MATCH) return false;
+    // to win it must reach `need` bytes past b: when the four bytes before
+    // that differ, it cannot (zlib's check of the byte at the best length)
+    const need = Math.max(this.bestScore + 1, MIN_MATCH) - left;
+    if (need >= 4 && v.getInt32(at + need - 4) !== v.getInt32(ci + need - 4)) return false;
     const right = commonPrefix(this.ring, this.view, at, ci, maxRight);
     if (left + right <= this.bestScore || left + right < MIN_MATCH) return false;
     // keep only bytes the decoder is known to hold (or, trusting the flow, it sent itself)
