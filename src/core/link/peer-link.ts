@@ -67,6 +67,7 @@ export interface Transmit {
 
 /** The send queue's byte cap: this many ms at the paths' summed rate, within [sendQueueBytes, MAX_QUEUE_BYTES]. */
 const QUEUE_MS = 40;
+const RETUNE_MS = 5;
 const MAX_QUEUE_BYTES = 16 << 20;
 
 /** Bytes of header a data frame adds in the worst case besides the ack (see wire/envelope.ts). */
@@ -100,6 +101,7 @@ export class PeerLink {
   private readonly stuck: number[] = [];
   private readonly recoverLosses: boolean;
   private readonly minQueueBytes: number;
+  private nextRetune = -Infinity;
   private waitUntil = Infinity;
   /** An ack was due but a data frame went first: the next call sends the ack. */
   private ackWaited = false;
@@ -195,7 +197,7 @@ export class PeerLink {
       this.probeReplies.push({ pathId: frame.probe.pathId, probeId: frame.probe.probeId, echoSendTimeUs: frame.probe.sendTimeUs, holdUs: 0 });
     }
     if (frame.data) {
-      if (this.reorder.recoverWaitMs === 0) this.updateRecoverWait();
+      this.retune(now);
       this.onData(now, frame.data, size);
     }
     if (frame.re && this.re) this.re.onControl(frame.re.msg);
@@ -244,11 +246,16 @@ export class PeerLink {
     this.paths.onAck(now, ack, arrivedOn);
     const onAcked = this.re ? this.onAckedPacket : undefined;
     for (let i = 0; i < ack.ranges.length; i++) this.sent.ackRange(ack.ranges[i].start, ack.ranges[i].end, onAcked);
+    this.retune(now);
+    if (this.recoverLosses && ack.lost !== undefined && ack.lost.length > 0) this.resendLost(now, ack.lost);
+  }
+
+  /** Queue cap and recovery wait follow the path estimates, which move over RTTs: refreshed at most every 5 ms. */
+  private retune(now: number): void {
+    if (now < this.nextRetune) return;
+    this.nextRetune = now + RETUNE_MS;
     this.sizeQueue();
-    if (this.recoverLosses) {
-      this.updateRecoverWait();
-      if (ack.lost !== undefined && ack.lost.length > 0) this.resendLost(now, ack.lost);
-    }
+    this.updateRecoverWait();
   }
 
   /** Sends again, within the reinjection budget, what the peer proved lost on its path (once each: it names a seq once). */
@@ -313,8 +320,7 @@ export class PeerLink {
   }
 
   handleTimeout(now: number): void {
-    this.sizeQueue();
-    this.updateRecoverWait();
+    this.retune(now);
     this.paths.handleTimeout(now);
     this.reorder.handleTimeout(now);
     this.re?.handleTimeout(now);
