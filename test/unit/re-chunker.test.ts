@@ -30,12 +30,13 @@ function packetCuts(p: ChunkParams, data: Uint8Array, rnd: SeededRandom): Array<
   const st = { gear: 0, chunkLen: 0 };
   const cuts = new Int32Array(4096);
   const fps = new Int32Array(4096);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const got: Array<[number, number]> = [];
   for (let off = 0; off < data.length; ) {
     const end = Math.min(data.length, off + 1 + rnd.int(1500));
     let o = off;
     while (o < end) {
-      if (findBoundaries(p, st, data, o, end, cuts, fps, 0, 1) === 0) break;
+      if (findBoundaries(p, st, data, view, o, end, cuts, fps, 0, 1) === 0) break;
       got.push([cuts[0], fps[0]]);
       o = cuts[0];
     }
@@ -65,7 +66,8 @@ describe('RE gear chunker', () => {
       // the whole stream in one call, and packets of 1 to 1500 bytes one boundary at a time
       const cuts = new Int32Array(data.length);
       const fps = new Int32Array(data.length);
-      const n = findBoundaries(p, { gear: 0, chunkLen: 0 }, data, 0, data.length, cuts, fps);
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      const n = findBoundaries(p, { gear: 0, chunkLen: 0 }, data, view, 0, data.length, cuts, fps);
       expect(Array.from({ length: n }, (_, k) => [cuts[k], fps[k]])).to.deep.equal(want);
       expect(packetCuts(p, data, rnd)).to.deep.equal(want);
     });

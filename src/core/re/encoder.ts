@@ -94,6 +94,8 @@ export class ReEncoder {
   private readonly minPayload: number;
   private readonly params: ChunkParams;
   private readonly ring: Uint8Array;
+  /** The ring as a DataView (the chunker reads it four bytes at a time). */
+  private readonly ringView: DataView;
   /** cacheBytes - 1: `pos & ringMask` is pos's ring slot (positions are integers below 2^53; `%` on them compiles to a slow fmod). */
   private readonly ringMask: number;
   private readonly held: HeldMap;
@@ -133,6 +135,7 @@ export class ReEncoder {
     this.params = chunkParams(this.anchor);
     this.ring = new Uint8Array(this.cacheBytes);
     this.ringMask = this.cacheBytes - 1;
+    this.ringView = new DataView(this.ring.buffer, this.ring.byteOffset, this.ring.byteLength);
     if (opts.prefault) this.ring.fill(1).fill(0);
     this.held = new HeldMap(this.cacheBytes);
     this.index = new FingerprintIndex(Math.ceil(this.cacheBytes / this.params.normalSize)); // about one entry per chunk cached
@@ -318,7 +321,7 @@ export class ReEncoder {
     if (m.count > 0 && this.jumpTo(f, pi, m.count - 1)) o = m.covered;
     let nb = 0;
     while (o < n && nb < this.cuts.length) {
-      if (findBoundaries(this.params, f, this.ring, pi + o, pi + n, this.cuts, this.fps, nb, nb + 1) === nb) break;
+      if (findBoundaries(this.params, f, this.ring, this.ringView, pi + o, pi + n, this.cuts, this.fps, nb, nb + 1) === nb) break;
       const b = this.cuts[nb] - pi;
       this.cuts[nb] = b;
       const before = m.count;

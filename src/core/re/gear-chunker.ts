@@ -29,18 +29,6 @@ const GEAR2: Int32Array = (() => {
   return t;
 })();
 
-/** A DataView of the last buffer chunked (the encoder always chunks its one ring). */
-let viewOf: Uint8Array | null = null;
-let view: DataView = new DataView(new ArrayBuffer(4));
-
-function viewFor(data: Uint8Array): DataView {
-  if (data !== viewOf) {
-    viewOf = data;
-    view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  }
-  return view;
-}
-
 export interface ChunkParams {
   /** No boundary before this many bytes into a chunk. */
   minSize: number;
@@ -78,7 +66,8 @@ export interface ChunkerState {
 const WINDOW = 32;
 
 /**
- * Scans data[from, to) continuing `st`; writes each boundary's index (the
+ * Scans data[from, to) continuing `st` (`view`: a DataView of data's bytes,
+ * kept by the caller so that no call allocates one); writes each boundary's index (the
  * offset just past the chunk's last byte) to `cuts` and its fingerprint to
  * `fps` from index `first` on; returns the index after the last one written
  * (at most cuts.length). Stops right after a cut once that index reaches
@@ -94,6 +83,7 @@ export function findBoundaries(
   p: ChunkParams,
   st: ChunkerState,
   data: Uint8Array,
+  view: DataView,
   from: number,
   to: number,
   cuts: Int32Array,
@@ -109,7 +99,7 @@ export function findBoundaries(
   // locals: an exported binding would be a property load of the module's exports per use
   const g = GEAR;
   const g2 = GEAR2;
-  const dv = viewFor(data);
+  const dv = view;
   let i = from;
   while (i < to) {
     const s0 = i;
