@@ -57,11 +57,13 @@ export function renderTop(prev: EndpointStatus | null, cur: EndpointStatus, dtSe
   lines.push(...table(rows));
   const total = (f: (s: EndpointStatus) => number): string =>
     prev === null || dtSeconds <= 0 ? '...' : formatRate(Math.max(0, f(cur) - f(prev)) / dtSeconds);
+  // what this end may send: estimated from its own traffic, so it stays low in a direction that carries little
   const estimated = cur.paths.filter((p) => p.state === 'up').reduce((a, p) => a + p.estimatedRateBytesPerSecond, 0);
   lines.push(
     '',
-    `tunnel  send ${total((s) => s.tunnel.txBytes)}  receive ${total((s) => s.tunnel.rxBytes)}  estimated capacity ${formatRate(estimated)}`,
-    `reorder ${cur.tunnel.reorderBufferPackets} pkts waiting  timeouts ${cur.tunnel.reorderTimeouts}  reinjected ${cur.tunnel.reinjectedPackets} pkts`,
+    `tunnel  send ${total((s) => s.tunnel.txBytes)}  receive ${total((s) => s.tunnel.rxBytes)}  send capacity (est.) ${formatRate(estimated)}`,
+    `reorder ${cur.tunnel.reorderBufferPackets} pkts waiting  timeouts ${cur.tunnel.reorderTimeouts}  reinjected ${cur.tunnel.reinjectedPackets} pkts  ` +
+      `losses recovered ${cur.tunnel.lossRecoveredPackets}`,
     '',
     `bars: full = ${formatRate(scale)}    q quits`,
   );
