@@ -342,6 +342,11 @@ export class ReorderBuffer {
       seqs.length = 0;
       this.recoverUntil.length = 0;
       this.recoverHead = 0;
+    } else if (this.recoverHead >= 256 && 2 * this.recoverHead >= seqs.length) {
+      // steady losses never empty the queue: drop the consumed front so it cannot grow for ever
+      seqs.splice(0, this.recoverHead);
+      this.recoverUntil.splice(0, this.recoverHead);
+      this.recoverHead = 0;
     }
     if (expired) this.afterResolved(now);
   }
