@@ -3,7 +3,7 @@ import type { PathConfig } from '../../src/core/path/path-state';
 import { ReinjectBudget } from '../../src/core/path/reinject-budget';
 import { createScheduler } from '../../src/core/sched/registry';
 import { Pick, type PickRequest, type Scheduler } from '../../src/core/sched/scheduler';
-import { DataFlags, type Frame, type SeqRange } from '../../src/core/wire/frames';
+import { DataFlags, type AckFrame, type Frame, type SeqRange } from '../../src/core/wire/frames';
 import type { SimNetwork, Side } from './network';
 import { SeqRanges } from './seq-ranges';
 
@@ -64,10 +64,14 @@ export class ModelSender {
   reinjectedPackets = 0;
   /** Datagrams resent because they were proven lost. */
   recoveredPackets = 0;
+  private readonly recoverLossWithinMs: number;
+  private readonly lost: number[] = [];
+  private readonly ackedHighest = new Map<number, number>();
   readonly events: { kind: string; pathId: number; at: number; count: number }[] = [];
 
   constructor(private readonly net: SimNetwork<Frame>, opts: ModelSenderOptions) {
-    this.paths = new PathSet(opts.paths, { recoverLossWithinMs: opts.recoverLossWithinMs ?? 0 });
+    this.paths = new PathSet(opts.paths);
+    this.recoverLossWithinMs = opts.recoverLossWithinMs ?? 0;
     this.scheduler = createScheduler(opts.scheduler);
     this.saturateBytes = opts.saturateBytes ?? 0;
     this.packetSize = opts.packetSize ?? 1400;
@@ -94,11 +98,41 @@ export class ModelSender {
 
   private receive(pathId: number, frame: Frame, now: number): void {
     if (frame.ack) {
+      if (this.recoverLossWithinMs > 0) this.findLost(now, frame.ack);
       this.paths.onAck(now, frame.ack, pathId);
       for (const r of frame.ack.ranges) this.markAcked(r);
     }
     if (frame.probeReply) this.paths.onProbeReply(now, frame.probeReply);
     this.service(now);
+  }
+
+  /**
+   * The model's loss recovery, inferred by the sender (the product's receiver
+   * names proven losses in AckFrame.lost instead): datagrams the peer has
+   * passed on their path (pathSeq <= highest) whose global seq the SACK ranges
+   * do not cover although they cover older ones are lost (paths are FIFO);
+   * those sent within `recoverLossWithinMs` are resent. Runs before the ack
+   * pops the path's ledger.
+   */
+  private findLost(now: number, ack: AckFrame): void {
+    if (ack.ranges.length === 0) return;
+    let oldest = Infinity;
+    for (const r of ack.ranges) if (r.start < oldest) oldest = r.start;
+    for (const s of ack.paths) {
+      const p = this.paths.get(s.pathId);
+      if (!p || s.highestPathSeq <= (this.ackedHighest.get(s.pathId) ?? 0)) continue;
+      this.ackedHighest.set(s.pathId, s.highestPathSeq);
+      const l = p.ledger;
+      const end = Math.min(s.highestPathSeq, l.next - 1);
+      for (let ps = l.first; ps <= end; ps++) {
+        const seq = l.seqAt(ps);
+        if (seq < oldest || l.isReinjected(ps) || now - l.sendTimeAt(ps) > this.recoverLossWithinMs) continue;
+        if (!ack.ranges.some((r) => seq >= r.start && seq <= r.end)) {
+          l.markReinjected(ps);
+          this.lost.push(seq);
+        }
+      }
+    }
   }
 
   private markAcked(r: SeqRange): void {
@@ -113,10 +147,10 @@ export class ModelSender {
     }
     this.stuck.length = 0;
     if (this.paths.collectStuck(now, this.budget, this.stuck) > 0) this.requeue(this.stuck);
-    this.stuck.length = 0;
-    if (this.paths.takeLost(this.stuck) > 0) {
-      this.recoveredPackets += this.stuck.length;
-      this.requeue(this.stuck);
+    if (this.lost.length > 0) {
+      this.recoveredPackets += this.lost.length;
+      this.requeue(this.lost);
+      this.lost.length = 0;
     }
     for (let probe = this.paths.pollProbe(now); probe; probe = this.paths.pollProbe(now)) {
       this.net.send(this.side, probe.pathId, { probe }, 40);

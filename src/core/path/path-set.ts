@@ -26,30 +26,8 @@ export class PathSet {
   readonly paths: PathState[] = [];
   private readonly events: PathEvent[] = [];
 
-  /** Seqs proven lost on their path and young enough to resend (see `takeLost`). */
-  private readonly lost: number[] = [];
-  /**
-   * Resend a datagram proven lost only if it was sent at most this long ago
-   * (0 = never): the receiver's reorder buffer must still be waiting for it.
-   */
-  recoverLossWithinMs: number;
-
-  constructor(configs: readonly PathConfig[] = [], opts: { recoverLossWithinMs?: number } = {}) {
-    this.recoverLossWithinMs = opts.recoverLossWithinMs ?? 0;
+  constructor(configs: readonly PathConfig[] = []) {
     for (const c of configs) this.add(c);
-  }
-
-  /**
-   * Seqs proven lost since the last call (per-path FIFO plus SACK ranges),
-   * sent within `recoverLossWithinMs`: resend them ahead of new data if the
-   * receiver holds holes long enough (tunnel-level loss recovery). Moves them
-   * into `out`; returns how many.
-   */
-  takeLost(out: number[]): number {
-    const n = this.lost.length;
-    for (let i = 0; i < n; i++) out.push(this.lost[i]);
-    this.lost.length = 0;
-    return n;
   }
 
   add(cfg: PathConfig): PathState {
@@ -88,8 +66,7 @@ export class PathSet {
       const s = ack.paths[i];
       const p = this.get(s.pathId);
       if (!p) continue;
-      this.apply(p, now, p.onReceiveStats(now, s, s.pathId === arrivedOn, ack.ranges,
-        this.recoverLossWithinMs > 0 ? this.lost : undefined, this.recoverLossWithinMs));
+      this.apply(p, now, p.onReceiveStats(now, s, s.pathId === arrivedOn));
     }
     this.updateOwdOffsets();
     this.checkAll(now);

@@ -1,4 +1,4 @@
-import type { PathReceiveStats, SeqRange } from '../wire/frames';
+import type { PathReceiveStats } from '../wire/frames';
 import { Liveness, PathStatus, Transition, type LivenessOptions } from './liveness';
 import { RateControl, type RateControlOptions } from './rate-control';
 import { RttEstimator } from './rtt-estimator';
@@ -223,8 +223,7 @@ export class PathState implements PathView {
    * Per-path receive statistics from an ack. `sameLink` says the ack arrived
    * on this path, so echo minus now is this path's RTT.
    */
-  onReceiveStats(now: number, s: PathReceiveStats, sameLink: boolean, ranges: readonly SeqRange[] = [],
-    lostOut?: number[], recoverWithinMs = 0): Transition {
+  onReceiveStats(now: number, s: PathReceiveStats, sameLink: boolean): Transition {
     if (sameLink && s.highestPathSeq > 0) {
       // valid even when stale or already reported through another path: the
       // echo plus the ack delay measured when this ack left give this path's round trip
@@ -271,7 +270,6 @@ export class PathState implements PathView {
     this.deliveredTime = now;
 
     const ps = s.highestPathSeq;
-    if (lostOut && newHighest) this.findLost(now, ps, ranges, lostOut, recoverWithinMs);
     if (newHighest && this.ledger.has(ps)) {
       const sendElapsed = this.ledger.sendTimeAt(ps) - this.ledger.firstSentTimeAt(ps);
       const ackElapsed = now - this.ledger.deliveredTimeAt(ps);
@@ -296,30 +294,6 @@ export class PathState implements PathView {
       this.liveness.firstUnanswered = this.ledger.sendTimeAt(this.ledger.first);
     }
     return t;
-  }
-
-  /**
-   * Datagrams the peer has passed on this path (pathSeq <= highest) whose
-   * global seq its SACK ranges do not cover, although they cover older ones:
-   * lost on this path (paths are FIFO). Those sent within `recoverWithinMs`
-   * and not yet reinjected go to `out` for a quick resend.
-   */
-  private findLost(now: number, highest: number, ranges: readonly SeqRange[], out: number[], recoverWithinMs: number): void {
-    if (ranges.length === 0) return;
-    let oldest = Infinity;
-    for (let i = 0; i < ranges.length; i++) if (ranges[i].start < oldest) oldest = ranges[i].start;
-    const l = this.ledger;
-    const end = Math.min(highest, l.next - 1);
-    for (let p = l.first; p <= end; p++) {
-      const seq = l.seqAt(p);
-      if (seq < oldest || l.isReinjected(p) || now - l.sendTimeAt(p) > recoverWithinMs) continue;
-      let acked = false;
-      for (let i = 0; i < ranges.length && !acked; i++) acked = seq >= ranges[i].start && seq <= ranges[i].end;
-      if (!acked) {
-        l.markReinjected(p);
-        out.push(seq);
-      }
-    }
   }
 
   /** Time after which an unacked datagram on a live path counts as lost (tail loss). */

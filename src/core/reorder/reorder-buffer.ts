@@ -126,9 +126,9 @@ export class ReorderBuffer {
   private outEnd = 0;
   private readonly wakes: number[] = [];
   /**
-   * How long a seq proven lost is still waited for, ms: the peer resends
-   * packets proven lost (PathSet.takeLost), and the resend comes about one
-   * round trip of the fastest path after the proof. 0: release at once.
+   * How long a seq proven lost is still waited for, ms: the link names it in
+   * its next ack (AckFrame.lost), the peer resends it, and the resend comes
+   * about one round trip of the fastest path after the proof. 0: release at once.
    * Set by the link from its own RTT estimates.
    */
   recoverWaitMs = 0;
