@@ -46,8 +46,16 @@ describe('braid end to end over a two-path lab', function () {
   });
 
   it('carries a 50 MB transfer byte-identical, using both paths', async () => {
+    // Earliest-arrival adds LTE only once Wi-Fi is full: a flow that happened to stay below Wi-Fi's 50 Mbit/s
+    // (loss, a slow start) used LTE for under 1 MB in 2 of ~12 runs. For 3 s of the transfer Wi-Fi drops to
+    // 10 Mbit/s, so the flow must spread at least then.
     const before = { wifi: gwPathTx(t, 'wifi'), lte: gwPathTx(t, 'lte') };
-    const got = await transfer(t, 50 * 1024 * 1024, 5301);
+    const got = await transfer(t, 50 * 1024 * 1024, 5301, async () => {
+      await new Promise((r) => setTimeout(r, 1000));
+      await labSet(t.lab.name, 'wifi', { rateDown: 10e6 });
+      await new Promise((r) => setTimeout(r, 3000));
+      await labSet(t.lab.name, 'wifi', { rateDown: 50e6 });
+    });
     expect(got.bytes).to.equal(50 * 1024 * 1024);
     expect(got.sha256).to.equal(expectedSha256(50 * 1024 * 1024));
     const wifi = gwPathTx(t, 'wifi') - before.wifi;
