@@ -74,11 +74,12 @@ describe('lab impairments, measured through a real lab', function () {
     await labSet(name, 'a', { delayMs: 20 });
     const up = probeStats(await probePath(lab, 'a', { count: 200, intervalMs: 2 }));
     const down = probeStats(await probePath(lab, 'a', { count: 200, intervalMs: 2, direction: 'down' }));
-    expect(up.p50).to.be.within(19.9, 23);
-    expect(down.p50).to.be.within(19.9, 23);
+    // the relay releases packets due within 0.5 ms (RELEASE_SLACK_MS, relay.ts): a median may sit that much early
+    expect(up.p50).to.be.within(19.5, 23);
+    expect(down.p50).to.be.within(19.5, 23);
     await labSet(name, 'a', { delayMs: 50 });
     const later = probeStats(await probePath(lab, 'a', { count: 100, intervalMs: 2 }));
-    expect(later.p50).to.be.within(49.9, 53);
+    expect(later.p50).to.be.within(49.5, 53);
     expect(await relayPid(name, 'a')).to.equal(pid);
     // The other path is untouched.
     expect(probeStats(await probePath(lab, 'b', { count: 50, intervalMs: 1 })).p50).to.be.below(5);
