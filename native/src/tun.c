@@ -14,22 +14,26 @@
 #include <unistd.h>
 
 /*
- * tunOpen(name, multiQueue, vnetHdr?) -> [fd, name, vnetHdr]: creates or
- * attaches the TUN, nonblocking. With vnetHdr (IFF_VNET_HDR) every read and
- * write starts with a 10-byte struct virtio_net_hdr, so a write can carry a
- * TCP super-packet the kernel segments (or delivers whole); no offloads are
- * enabled for reads, so reads stay plain packets behind a zero header. The
- * third element says whether the flag is on (addons without it return two).
+ * tunOpen(name, multiQueue, vnetHdr?, tso?) -> [fd, name, vnetHdr, tso]:
+ * creates or attaches the TUN, nonblocking. With vnetHdr (IFF_VNET_HDR)
+ * every read and write starts with a 10-byte struct virtio_net_hdr, so a
+ * write can carry a TCP super-packet the kernel segments (or delivers
+ * whole). With tso too, TUNSETOFFLOAD lets the kernel hand reads over with
+ * checksums left partial and TCP super-packets of up to 64 KiB unsegmented
+ * (the header says which); without it reads stay plain packets behind a
+ * zero header. The last two elements say what is on (addons without them
+ * return fewer).
  */
 napi_value tun_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   char name[IFNAMSIZ];
-  int multi = 0, vnet = 0;
+  int multi = 0, vnet = 0, tso = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2 || !arg_string(env, argv[0], name, sizeof name) || !arg_bool(env, argv[1], &multi) ||
-      (argc >= 3 && !is_nullish(env, argv[2]) && !arg_bool(env, argv[2], &vnet))) {
-    napi_throw_type_error(env, "BRAID_NATIVE_ARG", "tunOpen(name, multiQueue, vnetHdr)");
+      (argc >= 3 && !is_nullish(env, argv[2]) && !arg_bool(env, argv[2], &vnet)) ||
+      (argc >= 4 && !is_nullish(env, argv[3]) && !arg_bool(env, argv[3], &tso))) {
+    napi_throw_type_error(env, "BRAID_NATIVE_ARG", "tunOpen(name, multiQueue, vnetHdr, tso)");
     return NULL;
   }
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -43,13 +47,17 @@ napi_value tun_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "ioctl TUNSETIFF");
   }
+  /* TSO needs the checksum offload with it; a kernel that refuses leaves reads plain (tso reported off). */
+  if (vnet && tso && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) tso = 0;
+  if (!vnet) tso = 0;
   napi_value out, vfd, vname;
-  CHECK(napi_create_array_with_length(env, 3, &out));
+  CHECK(napi_create_array_with_length(env, 4, &out));
   CHECK(napi_create_int32(env, fd, &vfd));
   CHECK(napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &vname));
   CHECK(napi_set_element(env, out, 0, vfd));
   CHECK(napi_set_element(env, out, 1, vname));
   CHECK(napi_set_element(env, out, 2, make_int(env, vnet)));
+  CHECK(napi_set_element(env, out, 3, make_int(env, tso)));
   return out;
 }
 

@@ -144,8 +144,10 @@ export async function startEndpoint(config: BraidConfig, opts: DaemonOptions = {
 
     // ---- TUN and namespace ----
     const tunName = `bt${process.pid}`.slice(0, 15);
-    // IFF_VNET_HDR: in-order TCP segments of a flow are written as one super-packet (docs/io.md); BRAID_TUN_OFFLOAD=0 turns it off
-    const tun = Tun.open(tunName, { offload: process.env.BRAID_TUN_OFFLOAD !== '0' });
+    // IFF_VNET_HDR: in-order TCP segments of a flow are written as one super-packet, and reads may be TCP
+    // super-packets (TSO) that travel as datagram-filling pieces (docs/io.md); BRAID_TUN_OFFLOAD=0 turns both
+    // off, BRAID_TUN_TSO=0 only the reads
+    const tun = Tun.open(tunName, { offload: process.env.BRAID_TUN_OFFLOAD !== '0', tso: process.env.BRAID_TUN_TSO !== '0' });
     cleanups.push(() => tun.close());
     const hostDev = `bh-${ep.name}`.slice(0, 15);
     const netns: EndpointNetns = setupEndpointNetns({

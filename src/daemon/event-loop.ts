@@ -28,6 +28,8 @@ export class EventLoop {
   private readonly dests: SockAddr[] = [];
   private readonly gwBatch: Uint8Array[] = [];
   private readonly deliver: Uint8Array[] = [];
+  /** Per delivered packet: > 0 for a TCP super-packet the TUN write cuts at that size. */
+  private readonly deliverGso = new Int32Array(MAX_BATCH);
   private lastSource: SockAddr | null = null;
   private stopped = false;
 
@@ -40,9 +42,10 @@ export class EventLoop {
   }
 
   start(): void {
-    this.tun.startReading((packets, count) => {
+    this.tun.startReading((packets, count, gso) => {
       const now = performance.now();
-      for (let i = 0; i < count; i++) this.ep.sendPacket(now, packets[i]);
+      if (gso) for (let i = 0; i < count; i++) this.ep.sendPacket(now, packets[i], gso[i]);
+      else for (let i = 0; i < count; i++) this.ep.sendPacket(now, packets[i]);
       this.flush(now);
     });
     this.io.sockets.forEach((s, index) => {
@@ -98,6 +101,7 @@ export class EventLoop {
     this.sendAll();
     const out = this.deliver;
     for (let p = ep.pollDeliver(); p; p = ep.pollDeliver()) {
+      this.deliverGso[out.length] = ep.deliveredGsoSize;
       out.push(p);
       if (out.length >= MAX_BATCH) this.writeTun();
     }
@@ -126,7 +130,7 @@ export class EventLoop {
 
   private writeTun(): void {
     if (this.deliver.length === 0) return;
-    this.tun.writeBatch(this.deliver, this.deliver.length);
+    this.tun.writeBatch(this.deliver, this.deliver.length, this.deliverGso);
     this.deliver.length = 0;
   }
 

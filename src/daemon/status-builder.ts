@@ -60,6 +60,10 @@ export class StatusBuilder {
     let reinjectedPackets = 0;
     let lossResent = 0;
     let lossRecovered = 0;
+    let superSent = 0;
+    let piecesSent = 0;
+    let superJoined = 0;
+    let piecesDropped = 0;
     let reinjectedBytes = 0;
     let txBytes = 0;
     let rxBytes = 0;
@@ -109,6 +113,10 @@ export class StatusBuilder {
       reinjectedPackets += c.reinjectedPackets;
       lossResent += c.lossResentPackets;
       lossRecovered += link.reorder.counters.recovered;
+      superSent += c.superPackets;
+      piecesSent += c.superPieces;
+      superJoined += link.reassembler.counters.packets;
+      piecesDropped += link.reassembler.counters.droppedPieces;
       reinjectedBytes += c.reinjectedBytes;
       drops.queue_full += link.queueDrops.overflow;
       drops.queue_delay = (drops.queue_delay ?? 0) + link.queueDrops.codel;
@@ -183,6 +191,10 @@ export class StatusBuilder {
         reinjectedBytes,
         lossResentPackets: lossResent,
         lossRecoveredPackets: lossRecovered,
+        superPacketsSent: superSent,
+        superPiecesSent: piecesSent,
+        superPacketsJoined: superJoined,
+        superPiecesDropped: piecesDropped,
         drops,
       },
       re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, cacheBytes: 0 } : null,
@@ -195,6 +207,7 @@ export class StatusBuilder {
     const io: IoStatus = {
       udpGso: false, udpGro: false, gsoSends: 0, gsoDatagrams: 0, gsoRefused: 0, groBuffers: 0, groDatagrams: 0,
       tunOffload: this.tun?.offload ?? false, tunSuperWrites: this.tun?.stats.superWrites ?? 0, tunSuperSegments: this.tun?.stats.superSegments ?? 0,
+      tunTso: this.tun?.tso ?? false, tunSuperReads: this.tun?.stats.superReads ?? 0, tunChecksumsCompleted: this.tun?.stats.checksumsCompleted ?? 0,
     };
     for (const s of this.sockets) {
       io.udpGso ||= s.offload.gso;

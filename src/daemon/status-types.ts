@@ -98,6 +98,12 @@ export interface TunnelStatus {
   lossResentPackets: number;
   /** Holes proven lost whose resend arrived in time: losses the inner traffic never saw. */
   lossRecoveredPackets: number;
+  /** TCP super-packets read from the TUN (TSO) and sent as datagram-filling pieces, and the pieces. */
+  superPacketsSent: number;
+  superPiecesSent: number;
+  /** Super-packets the peer sent in pieces that arrived whole, and pieces thrown away (their packet lost one). */
+  superPacketsJoined: number;
+  superPiecesDropped: number;
   /** Dropped packets by reason: src/core/session/counters.ts DROP_REASONS plus the data plane's own (a fixed set). */
   drops: Record<string, number>;
 }
@@ -141,6 +147,10 @@ export interface IoStatus {
   tunOffload: boolean;
   tunSuperWrites: number;
   tunSuperSegments: number;
+  /** TUN reads may be TCP super-packets (TSO); how many were, and partial checksums braid completed on reads. */
+  tunTso: boolean;
+  tunSuperReads: number;
+  tunChecksumsCompleted: number;
 }
 
 export interface EndpointStatus {

@@ -19,7 +19,7 @@ export type ReaderHandle = { readonly __brand: 'ReaderHandle' };
 
 export interface NativeAddon {
   /** The third element (1 = IFF_VNET_HDR on) is missing in addons built before it. */
-  tunOpen(name: string, multiQueue: boolean, vnetHdr?: boolean): [number, string, number?];
+  tunOpen(name: string, multiQueue: boolean, vnetHdr?: boolean, tso?: boolean): [number, string, number?, number?];
   /** Returns 0 or an errno (EAGAIN when the queue is full). */
   fdWrite(fd: number, packet: Uint8Array): number;
   /** out <- [written, dropped, failed, last errno]. */

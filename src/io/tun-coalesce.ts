@@ -13,6 +13,9 @@
  * fragments or IPv6 extension headers. Anything else is written as it is.
  */
 
+import { fold, pseudoHeaderSum, setIpv4HeaderChecksum, sum16 } from '../core/flow/inet-checksum';
+import { tcpHeaderEnd } from '../core/flow/tcp-segment';
+
 /** sizeof(struct virtio_net_hdr): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset. */
 export const VNET_HDR_LEN = 10;
 const F_NEEDS_CSUM = 1;
@@ -39,8 +42,11 @@ export class TunCoalescer {
   readonly out: Buffer[] = [];
   private slab = Buffer.alloc(2 * 65536);
 
-  /** Fills `out` with what to write for packets[0..count); returns how many writes. */
-  build(packets: Uint8Array[], count: number): number {
+  /**
+   * Fills `out` with what to write for packets[0..count); returns how many writes. gso[i] > 0 marks a TCP
+   * super-packet already joined (by the far end's TUN, sent in pieces): written as it is, cut at gso[i].
+   */
+  build(packets: Uint8Array[], count: number, gso?: ArrayLike<number>): number {
     let need = 0;
     for (let i = 0; i < count; i++) need += packets[i].length + VNET_HDR_LEN;
     if (need > this.slab.length) this.slab = Buffer.alloc(need * 2);
@@ -48,6 +54,13 @@ export class TunCoalescer {
     let n = 0;
     for (let i = 0; i < count; ) {
       const first = packets[i];
+      if (gso && gso[i] > 0) {
+        const start = pos;
+        pos = this.writeJoined(first, gso[i], pos);
+        this.out[n++] = this.slab.subarray(start, pos);
+        i++;
+        continue;
+      }
       const hlen = tcpHeadersLength(first);
       const ipLen = first[0] >> 4 === 4 ? 20 : 40;
       let j = i + 1;
@@ -58,7 +71,7 @@ export class TunCoalescer {
         while (j < count) {
           const p = packets[j];
           const len = p.length - hlen;
-          if (len <= 0 || len > mss || total + len > MAX_SUPER || !follows(first, p, hlen, nextSeq)) break;
+          if (len <= 0 || len > mss || total + len > MAX_SUPER || (gso && gso[j] > 0) || !follows(first, p, hlen, nextSeq)) break;
           total += len;
           nextSeq = (nextSeq + len) >>> 0;
           j++;
@@ -77,6 +90,35 @@ export class TunCoalescer {
     this.slab.fill(0, pos, pos + VNET_HDR_LEN);
     this.slab.set(p, pos + VNET_HDR_LEN);
     return pos + VNET_HDR_LEN + p.length;
+  }
+
+  /**
+   * A super-packet that arrived whole: GSO header (none if it holds one segment), fresh IPv4 header checksum,
+   * and the pseudo-header sum in the TCP checksum field (its own checksum may be partial or stale).
+   */
+  private writeJoined(p: Uint8Array, gsoSize: number, pos: number): number {
+    const s = this.slab;
+    const hlen = tcpHeaderEnd(p);
+    if (hlen === 0) return this.writePlain(p, pos); // the link only delivers parsed TCP; never here
+    const v4 = p[0] >> 4 === 4;
+    const ipLen = v4 ? (p[0] & 0x0f) << 2 : 40;
+    const multi = p.length - hlen > gsoSize;
+    s[pos] = F_NEEDS_CSUM;
+    s[pos + 1] = multi ? (v4 ? GSO_TCPV4 : GSO_TCPV6) : 0;
+    s.writeUInt16LE(hlen, pos + 2);
+    s.writeUInt16LE(multi ? gsoSize : 0, pos + 4);
+    s.writeUInt16LE(ipLen, pos + 6);
+    s.writeUInt16LE(16, pos + 8);
+    const h = pos + VNET_HDR_LEN;
+    s.set(p, h);
+    const total = p.length;
+    if (v4) setIpv4HeaderChecksum(s, h);
+    s.writeUInt16BE(fold(pseudoHeaderSum(p, PROTO_TCP, total - ipLen)), h + ipLen + 16);
+    if (multi) {
+      this.stats.superPackets++;
+      this.stats.superSegments += Math.ceil((total - hlen) / gsoSize);
+    }
+    return h + total;
   }
 
   /** packets[i..j) as one super-packet: GSO header, the first packet's headers fixed up, all payloads. */
@@ -172,16 +214,4 @@ function same(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
 
 function readU32(p: Uint8Array, at: number): number {
   return ((p[at] << 24) | (p[at + 1] << 16) | (p[at + 2] << 8) | p[at + 3]) >>> 0;
-}
-
-/** One's-complement sum of big-endian 16-bit words (len even), not folded. */
-function sum16(b: Uint8Array, at: number, len: number, initial: number): number {
-  let sum = initial;
-  for (let k = at; k < at + len; k += 2) sum += (b[k] << 8) | b[k + 1];
-  return sum;
-}
-
-function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
 }

@@ -9,6 +9,12 @@ import { BraidError, fromSystemError } from '../errors';
 import { log } from '../log';
 import { errnoName, native, READER_TUN, type ReaderHandle } from './native';
 import { TunCoalescer, VNET_HDR_LEN } from './tun-coalesce';
+import { completeChecksum } from '../core/flow/inet-checksum';
+import { TcpSegmenter } from '../core/flow/tcp-segment';
+
+const F_NEEDS_CSUM = 1;
+const GSO_TCPV4 = 1;
+const GSO_TCPV6 = 4;
 
 /** Largest packet a TUN can carry (MTU <= 65535), so a read is never truncated. */
 const SLOT = 65536;
@@ -23,9 +29,16 @@ export interface TunStats {
   /** With offload: writes that joined several TCP segments, and the segments in them. */
   superWrites: number;
   superSegments: number;
+  /** With TSO: TCP super-packets read, and reads whose partial checksum braid completed. */
+  superReads: number;
+  checksumsCompleted: number;
 }
 
-export type TunBatchHandler = (packets: Buffer[], count: number) => void;
+/**
+ * One call per wake-up. With TSO, gso[i] > 0 marks packets[i] as a TCP
+ * super-packet the kernel would cut every gso[i] bytes (null: no TSO).
+ */
+export type TunBatchHandler = (packets: Buffer[], count: number, gso: Int32Array | null) => void;
 
 /** What the data path needs of a TUN; in-memory fakes for tests implement this. */
 export interface TunDevice {
@@ -34,16 +47,19 @@ export interface TunDevice {
   startReading(onBatch: TunBatchHandler, maxBatch?: number): void;
   stopReading(): void;
   write(packet: Uint8Array): void;
-  writeBatch(packets: Uint8Array[], count: number): void;
+  /** gso[i] > 0: packets[i] is a TCP super-packet to cut at that size (see TunnelEndpoint.pollDeliver). */
+  writeBatch(packets: Uint8Array[], count: number, gso?: ArrayLike<number>): void;
   close(): void;
 }
 
 export class Tun implements TunDevice {
   readonly name: string;
   readonly fd: number;
-  readonly stats: TunStats = { readPackets: 0, writePackets: 0, writeDrops: 0, superWrites: 0, superSegments: 0 };
+  readonly stats: TunStats = { readPackets: 0, writePackets: 0, writeDrops: 0, superWrites: 0, superSegments: 0, superReads: 0, checksumsCompleted: 0 };
   /** True if the TUN has IFF_VNET_HDR and writes join TCP segments (see tun-coalesce.ts). */
   readonly offload: boolean;
+  /** True if reads may be TCP super-packets (TSO) with partial checksums. */
+  readonly tso: boolean;
   /** Errno name of the last failed write ("EAGAIN" = queue full, "EIO" = link down), for diagnostics. */
   lastWriteError: string | null = null;
   /** Called if the device fails for good while reading (e.g. it was deleted); reading has stopped. */
@@ -61,11 +77,15 @@ export class Tun implements TunDevice {
   private readonly coalescer: TunCoalescer | null;
   /** Bytes in front of each packet read: the virtio_net_hdr with offload, else none. */
   private readonly skip: number;
+  private readonly gso: Int32Array | null;
+  private segmenter: TcpSegmenter | null = null;
 
-  private constructor(fd: number, name: string, offload: boolean) {
+  private constructor(fd: number, name: string, offload: boolean, tso: boolean) {
     this.fd = fd;
     this.name = name;
     this.offload = offload;
+    this.tso = tso;
+    this.gso = tso ? new Int32Array(1024) : null;
     this.coalescer = offload ? new TunCoalescer() : null;
     this.skip = offload ? VNET_HDR_LEN : 0;
   }
@@ -73,21 +93,23 @@ export class Tun implements TunDevice {
   /**
    * Creates or attaches TUN `name` (IFF_TUN|IFF_NO_PI, nonblocking; multiQueue adds IFF_MULTI_QUEUE).
    * offload adds IFF_VNET_HDR so writes can hand the kernel joined TCP segments (ignored by an addon that
-   * predates it; `tun.offload` says what happened). Every user of the same TUN must agree on it.
+   * predates it; `tun.offload` says what happened). Every user of the same TUN must agree on it. tso (with
+   * offload) lets reads be TCP super-packets with partial checksums (`tun.tso` says whether the kernel agreed).
    */
-  static open(name: string, opts: { multiQueue?: boolean; offload?: boolean } = {}): Tun {
+  static open(name: string, opts: { multiQueue?: boolean; offload?: boolean; tso?: boolean } = {}): Tun {
     if (!NAME_RE.test(name)) {
       throw new BraidError('BRAID_ERR_CONFIG', `TUN name '${name}' is invalid; use 1-15 letters, digits, '-', '_' or '.'`);
     }
     let fd: number;
     let actual: string;
     let vnet: number | undefined;
+    let tso: number | undefined;
     try {
-      [fd, actual, vnet] = native().tunOpen(name, opts.multiQueue === true, opts.offload === true);
+      [fd, actual, vnet, tso] = native().tunOpen(name, opts.multiQueue === true, opts.offload === true, opts.offload === true && opts.tso === true);
     } catch (err) {
       throw tunOpenError(err, name, opts.multiQueue === true);
     }
-    return new Tun(fd, actual, vnet === 1);
+    return new Tun(fd, actual, vnet === 1, vnet === 1 && tso === 1);
   }
 
   get isClosed(): boolean {
@@ -141,7 +163,7 @@ export class Tun implements TunDevice {
   }
 
   /** Writes packets[0..count) in one JS->C crossing (one write() each: TUN keeps packet boundaries). */
-  writeBatch(packets: Uint8Array[], count: number): void {
+  writeBatch(packets: Uint8Array[], count: number, gso?: ArrayLike<number>): void {
     if (count <= 0) return;
     if (this.closed) {
       this.stats.writeDrops += count;
@@ -150,6 +172,10 @@ export class Tun implements TunDevice {
     count = Math.min(count, packets.length);
     const out = this.writeOut;
     const c = this.coalescer;
+    if (!c && gso) {
+      this.writeCut(packets, count, gso);
+      return;
+    }
     if (!c) {
       native().fdWriteBatch(this.fd, packets, count, out);
       this.stats.writePackets += out[0];
@@ -159,7 +185,7 @@ export class Tun implements TunDevice {
     }
     const supers = c.stats.superPackets;
     const segments = c.stats.superSegments;
-    const writes = c.build(packets, count);
+    const writes = c.build(packets, count, gso);
     native().fdWriteBatch(this.fd, c.out, writes, out);
     const joined = c.stats.superSegments - segments;
     this.stats.superWrites += c.stats.superPackets - supers;
@@ -171,12 +197,44 @@ export class Tun implements TunDevice {
     if (lost > 0) this.lastWriteError = errnoName(out[3]);
   }
 
+  /** Without offloads: super-packets are cut here, each one a batch of its segments (complete checksums). */
+  private writeCut(packets: Uint8Array[], count: number, gso: ArrayLike<number>): void {
+    for (let i = 0; i < count; i++) {
+      if (gso[i] > 0) {
+        const seg = (this.segmenter ??= new TcpSegmenter());
+        const n = seg.segment(packets[i], gso[i]);
+        if (n === 0) this.stats.writeDrops++;
+        else this.writeBatch(seg.out, n);
+      } else this.write(packets[i]);
+    }
+  }
+
   /** Stops reading and closes the fd. A non-persistent TUN disappears with its last fd. */
   close(): void {
     if (this.closed) return;
     this.stopReading();
     this.closed = true;
     fs.closeSync(this.fd);
+  }
+
+  /**
+   * With TSO the virtio header in front of each read says what the kernel left
+   * undone: a TCP super-packet (gso_type, gso_size) travels on as one (gso[i]),
+   * and a partial checksum of any other packet is completed here, since the
+   * far end may write it to a TUN that verifies it.
+   */
+  private readOffloads(slab: Buffer, packets: Buffer[], count: number, gso: Int32Array): void {
+    for (let i = 0; i < count; i++) {
+      const h = i * SLOT;
+      const type = slab[h + 1] & 0x7f;
+      if (type === GSO_TCPV4 || type === GSO_TCPV6) {
+        gso[i] = slab.readUInt16LE(h + 4);
+        this.stats.superReads++;
+        continue;
+      }
+      gso[i] = 0;
+      if ((slab[h] & F_NEEDS_CSUM) !== 0 && completeChecksum(packets[i], slab.readUInt16LE(h + 6), slab.readUInt16LE(h + 8))) this.stats.checksumsCompleted++;
+    }
   }
 
   /** Called by C once per wake-up; an arrow so it is bound once, not per batch. */
@@ -197,8 +255,10 @@ export class Tun implements TunDevice {
       packets[i] = slab.subarray(start + skip, start + lengths[i]);
     }
     this.stats.readPackets += count;
+    const gso = this.gso;
+    if (gso) this.readOffloads(slab, packets, count, gso);
     const onBatch = this.onBatch;
-    if (onBatch) onBatch(packets, count);
+    if (onBatch) onBatch(packets, count, gso);
   };
 }
 

@@ -62,6 +62,12 @@ describe('braid end to end over a two-path lab', function () {
     const lte = gwPathTx(t, 'lte') - before.lte;
     expect(wifi, 'bytes on wifi').to.be.greaterThan(5 * 1024 * 1024);
     expect(lte, 'bytes on lte').to.be.greaterThan(1024 * 1024);
+    // the server's TCP hands the gateway's TUN super-packets (TSO): they crossed in pieces and were joined whole
+    const gw = await t.gwStatus();
+    const edge = await t.edgeStatus();
+    expect(gw.io.tunTso, 'TSO on the gateway TUN').to.equal(true);
+    expect(gw.io.tunSuperReads, 'super-packets read').to.be.greaterThan(100);
+    expect(edge.tunnel.superPacketsJoined, 'super-packets joined at the edge').to.be.greaterThan(100);
   });
 
   it('finishes a transfer when a path is cut silently mid-way, and uses the path again after', async () => {

@@ -57,6 +57,10 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
       reinjectedPackets: 5 * tick,
       lossResentPackets: tick,
       lossRecoveredPackets: tick,
+      superPacketsSent: 3 * tick,
+      superPiecesSent: 30 * tick,
+      superPacketsJoined: 2 * tick,
+      superPiecesDropped: tick,
       reinjectedBytes: 7000 * tick,
       drops: { decrypt_failed: tick, replayed: 2 * tick, truncated: 0 },
     },
@@ -64,6 +68,7 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
     io: {
       udpGso: true, udpGro: true, gsoSends: 10 * tick, gsoDatagrams: 300 * tick, gsoRefused: 0, groBuffers: tick, groDatagrams: 4 * tick,
       tunOffload: true, tunSuperWrites: 5 * tick, tunSuperSegments: 80 * tick,
+      tunTso: true, tunSuperReads: 3 * tick, tunChecksumsCompleted: 40 * tick,
     },
     users: Array.from({ length: userCount }, (_, i) => ({
       name: `u${i}`,

@@ -99,6 +99,7 @@ function statusText(s: EndpointStatus): string {
     `reorder ${t.reorderBufferPackets} pkts waiting  ${t.reorderTimeouts} timeouts  ${t.reorderOverflows} overflows  ` +
       `reinjected ${t.reinjectedPackets} pkts  duplicates ${t.duplicatePacketsReceived}  ` +
       `losses resent ${t.lossResentPackets} / recovered ${t.lossRecoveredPackets}`,
+    `tso     super-packets sent ${t.superPacketsSent} in ${t.superPiecesSent} pieces  joined ${t.superPacketsJoined}  pieces dropped ${t.superPiecesDropped}`,
     offloadLine(s.io),
   );
   const drops = Object.entries(t.drops).filter(([, n]) => n > 0);
@@ -158,5 +159,6 @@ function offloadLine(io: EndpointStatus['io']): string {
   const udp = io.udpGso ? `gso ${io.gsoSends} sends${per(io.gsoSends, io.gsoDatagrams)}${io.gsoRefused ? `, ${io.gsoRefused} refused` : ''}` : 'gso off';
   const gro = io.udpGro ? `gro ${io.groBuffers} buffers${per(io.groBuffers, io.groDatagrams)}` : 'gro off';
   const tun = io.tunOffload ? `tun super-packets ${io.tunSuperWrites}${per(io.tunSuperWrites, io.tunSuperSegments)}` : 'tun offload off';
-  return `offload ${udp}  ${gro}  ${tun}`;
+  const tso = io.tunTso ? `tso reads ${io.tunSuperReads}` : 'tso off';
+  return `offload ${udp}  ${gro}  ${tun}  ${tso}`;
 }

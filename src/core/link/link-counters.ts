@@ -2,6 +2,9 @@
 export class LinkCounters {
   tunPackets = 0;
   tunBytes = 0;
+  /** TCP super-packets read (TUN with TSO) and sent as pieces, and the pieces. */
+  superPackets = 0;
+  superPieces = 0;
   txDataPackets = 0;
   txDataBytes = 0;
   rxDataPackets = 0;

@@ -20,8 +20,14 @@ export class PacketSlab {
 
   /** A copy of `src` that stays valid however the source buffer is reused. */
   copy(src: Uint8Array): Uint8Array {
-    const n = src.length;
-    if (n > MAX_CARVED) return new Uint8Array(src);
+    const out = this.alloc(src.length);
+    out.set(src);
+    return out;
+  }
+
+  /** `n` bytes of its own for the caller to fill (contents undefined). */
+  alloc(n: number): Uint8Array {
+    if (n > MAX_CARVED) return new Uint8Array(n);
     // 8-byte alignment keeps every copy's start word-aligned for the codecs that read it
     const size = (n + 7) & ~7;
     if (this.used + size > SLAB_BYTES || this.slab === null) {
@@ -29,7 +35,6 @@ export class PacketSlab {
       this.used = 0;
     }
     const out = new Uint8Array(this.slab, this.used, n);
-    out.set(src);
     this.used += size;
     return out;
   }

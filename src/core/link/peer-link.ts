@@ -28,6 +28,9 @@ import { SendQueue, type QueuedPacket } from './send-queue';
 import { LinkCounters } from './link-counters';
 import { ReCodec, type ReLinkOptions } from './re-codec';
 import { PacketSlab } from './packet-slab';
+import { FragmentReassembler } from './fragment-reassembler';
+import { TcpSegmenter } from '../flow/tcp-segment';
+import { dataFrameOverheadBound } from '../wire/envelope';
 
 export interface PeerLinkOptions {
   paths?: PathConfig[];
@@ -116,6 +119,11 @@ export class PeerLink {
   private readonly copies = new PacketSlab();
   /** Largest datagram payload (frame bytes) a path takes; data frames leave room for an ack only when it fits. */
   maxFrameBytes = 1400;
+  /** Segment size of the packet pollDeliver() returned last: > 0 for a TCP super-packet the TUN write should cut at that size. */
+  deliveredGsoSize = 0;
+  /** Joins the pieces of TCP super-packets the peer sent whole. */
+  readonly reassembler = new FragmentReassembler();
+  private segmenter: TcpSegmenter | null = null;
   /** Liveness transitions per path id since start (failovers = down), for status and metrics. */
   readonly transitions = new Map<number, Record<PathEvent['kind'], number>>();
   /** Datagrams and bytes received per path id (any frame), for status and metrics. */
@@ -165,8 +173,12 @@ export class PeerLink {
 
   // ---- input ----
 
-  /** An inner IP packet from the TUN. Copies it. Returns false if it was dropped (malformed or queue full). */
-  sendPacket(now: number, packet: Uint8Array): boolean {
+  /**
+   * An inner IP packet from the TUN. Copies it. Returns false if it was dropped (malformed or queue full).
+   * gsoSize > 0: a TCP super-packet (TUN read with TSO) whose payload the kernel would cut every gsoSize bytes.
+   */
+  sendPacket(now: number, packet: Uint8Array, gsoSize = 0): boolean {
+    if (gsoSize > 0) return this.sendSuper(now, packet, gsoSize);
     const info = this.classifier.classify(packet, this.flowInfo);
     if (!info.ok) {
       this.counters.dropMalformedInner++;
@@ -177,6 +189,52 @@ export class PeerLink {
     const payload = this.copies.copy(packet);
     // Numbered when it leaves the queue, so a packet the queue drops leaves no hole behind.
     this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0 });
+    this.counters.tunPackets++;
+    this.counters.tunBytes += packet.length;
+    return true;
+  }
+
+  /**
+   * A TCP super-packet travels as pieces that fill whole datagrams, its
+   * headers once (the receiver joins the pieces and hands its kernel the
+   * super-packet to cut): at a 1500-byte path MTU a datagram then carries
+   * ~1380 bytes of TCP payload instead of ~1330. RE works on segments, so
+   * with RE on the packet is cut here, as the kernel would have.
+   */
+  private sendSuper(now: number, packet: Uint8Array, gsoSize: number): boolean {
+    if (this.re) {
+      const seg = (this.segmenter ??= new TcpSegmenter());
+      const n = seg.segment(packet, gsoSize);
+      if (n === 0) {
+        this.counters.dropMalformedInner++;
+        return false;
+      }
+      for (let i = 0; i < n; i++) this.sendPacket(now, seg.out[i]);
+      return true;
+    }
+    const info = this.classifier.classify(packet, this.flowInfo);
+    if (!info.ok || gsoSize > 0xffff) {
+      this.counters.dropMalformedInner++;
+      return false;
+    }
+    const piece = this.pieceBytes(now);
+    const total = packet.length + 2;
+    const base = DataFlags.ORDERED | DataFlags.FRAGMENT;
+    for (let at = 0; at < total; at += piece) {
+      const end = Math.min(total, at + piece);
+      const payload = this.copies.alloc(end - at);
+      let flags = base;
+      if (at === 0) {
+        flags |= DataFlags.FRAGMENT_FIRST;
+        payload[0] = gsoSize >> 8;
+        payload[1] = gsoSize & 0xff;
+        payload.set(packet.subarray(0, end - 2), 2);
+      } else payload.set(packet.subarray(at - 2, end - 2));
+      if (end === total) flags |= DataFlags.FRAGMENT_LAST;
+      this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0 });
+      this.counters.superPieces++;
+    }
+    this.counters.superPackets++;
     this.counters.tunPackets++;
     this.counters.tunBytes += packet.length;
     return true;
@@ -328,15 +386,25 @@ export class PeerLink {
 
   // ---- output ----
 
-  /** Next inner packet to write to the TUN, in per-flow order. */
+  /** Next inner packet to write to the TUN, in per-flow order (deliveredGsoSize says whether it is a super-packet). */
   pollDeliver(): Uint8Array | undefined {
-    let f = this.re?.pollRecovered() ?? this.reorder.pollDeliver();
-    // still RE-encoded: it lacked bytes on arrival; a miss now parks it until they come (re-codec.ts)
-    while (f && (f.flags & DataFlags.RE_ENCODED) !== 0 && !this.re!.decodeLate(f)) f = this.re!.pollRecovered() ?? this.reorder.pollDeliver();
-    if (!f) return undefined;
-    this.counters.deliveredPackets++;
-    this.counters.deliveredBytes += f.payload.length;
-    return f.payload;
+    for (;;) {
+      let f = this.re?.pollRecovered() ?? this.reorder.pollDeliver();
+      // still RE-encoded: it lacked bytes on arrival; a miss now parks it until they come (re-codec.ts)
+      while (f && (f.flags & DataFlags.RE_ENCODED) !== 0 && !this.re!.decodeLate(f)) f = this.re!.pollRecovered() ?? this.reorder.pollDeliver();
+      if (!f) return undefined;
+      let pkt = f.payload;
+      this.deliveredGsoSize = 0;
+      if ((f.flags & DataFlags.FRAGMENT) !== 0) {
+        const whole = this.reassembler.push(f);
+        if (!whole) continue;
+        pkt = whole;
+        this.deliveredGsoSize = this.reassembler.gsoSize;
+      }
+      this.counters.deliveredPackets++;
+      this.counters.deliveredBytes += pkt.length;
+      return pkt;
+    }
   }
 
   /** The next frame to send, or undefined when nothing may go now (see pollTimeout). */
@@ -482,6 +550,19 @@ export class PeerLink {
     this.counters.txDataBytes += q.payload.length;
     if (this.pendingPaths.length === 0) this.pendingPacket = undefined;
     return d;
+  }
+
+  /**
+   * Payload bytes a piece of a super-packet may carry so its data frame fits
+   * maxFrameBytes: the frame's varints sized for the seqs and send times it
+   * can reach before it leaves (2^20 more packets, an hour more of clock).
+   */
+  private pieceBytes(now: number): number {
+    const maxSeq = Math.max(this.nextSeq, this.counters.txDataPackets) + (1 << 20);
+    let maxPathId = 127; // a gateway learns paths later: any id below 128 costs the same byte
+    const ps = this.paths.paths;
+    for (let i = 0; i < ps.length; i++) if (ps[i].id > maxPathId) maxPathId = ps[i].id;
+    return this.maxFrameBytes - dataFrameOverheadBound(this.maxFrameBytes, maxSeq, (now + 3.6e6) * 1000, maxPathId);
   }
 
   /** RE-encodes a packet leaving the queue (never one the queue dropped: those must not enter the byte cache). */

@@ -11,6 +11,8 @@
  * Packets here have no sequence number yet (the link numbers them when they
  * leave), so a dropped packet leaves no hole for the receiver to wait on.
  */
+import { DataFlags } from '../wire/frames';
+
 export interface QueuedPacket {
   /** Global seq; 0 until the packet leaves the queue (reinjections keep theirs). */
   seq: number;
@@ -236,9 +238,17 @@ export class SendQueue {
     this.overflowDrops++;
   }
 
+  /** Drops the flow's head; a piece of a super-packet takes the rest of its packet along (useless without it). */
   private drop(f: FlowQueue): void {
-    const p = f.take();
+    let p = f.take();
     this.bytes -= p.payload.length;
     this.count--;
+    while ((p.flags & (DataFlags.FRAGMENT | DataFlags.FRAGMENT_LAST)) === DataFlags.FRAGMENT) {
+      const next = f.peek();
+      if (!next || (next.flags & (DataFlags.FRAGMENT | DataFlags.FRAGMENT_FIRST)) !== DataFlags.FRAGMENT) return;
+      p = f.take();
+      this.bytes -= p.payload.length;
+      this.count--;
+    }
   }
 }

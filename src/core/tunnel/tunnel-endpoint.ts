@@ -105,6 +105,9 @@ export class TunnelEndpoint<A = unknown> {
     return this.peers[peer]?.established ?? false;
   }
 
+  /** Segment size of the packet pollDeliver() returned last (0: an ordinary packet). */
+  deliveredGsoSize = 0;
+
   /** Edge: start the handshake with the gateway (peer 0), on every path. */
   connect(now: number, peer = 0): void {
     for (const d of this.secure.connect(now, peer)) this.sendEverywhere(peer, d);
@@ -115,8 +118,8 @@ export class TunnelEndpoint<A = unknown> {
     if (this.opts.link) this.opts.link = { ...this.opts.link, scheduler: name };
   }
 
-  /** An inner packet read from the TUN. */
-  sendPacket(now: number, packet: Uint8Array): void {
+  /** An inner packet read from the TUN (gsoSize > 0: a TCP super-packet, see PeerLink.sendPacket). */
+  sendPacket(now: number, packet: Uint8Array, gsoSize = 0): void {
     let peer = 0;
     if (this.role === 'gateway') {
       const info = this.classifier.classify(packet, this.info);
@@ -135,7 +138,7 @@ export class TunnelEndpoint<A = unknown> {
       this.counters.dropNoSession++;
       return;
     }
-    link.sendPacket(now, packet);
+    link.sendPacket(now, packet, gsoSize);
   }
 
   /**
@@ -227,11 +230,15 @@ export class TunnelEndpoint<A = unknown> {
     if (!this.deliverPeers.includes(peer)) this.deliverPeers.push(peer);
   }
 
-  /** Next inner packet for the TUN. On the gateway, packets whose source the peer does not own are dropped. */
+  /**
+   * Next inner packet for the TUN (deliveredGsoSize > 0: a TCP super-packet to cut at that size). On the gateway,
+   * packets whose source the peer does not own are dropped.
+   */
   pollDeliver(): Uint8Array | undefined {
     while (this.deliverPeers.length > 0) {
       const peer = this.deliverPeers[0];
-      const pkt = this.peers[peer].link?.pollDeliver();
+      const link = this.peers[peer].link;
+      const pkt = link?.pollDeliver();
       if (!pkt) {
         this.deliverPeers.shift();
         continue;
@@ -240,6 +247,7 @@ export class TunnelEndpoint<A = unknown> {
         this.counters.dropSourceNotAllowed++;
         continue;
       }
+      this.deliveredGsoSize = link!.deliveredGsoSize;
       return pkt;
     }
     return undefined;

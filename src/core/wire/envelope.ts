@@ -10,6 +10,7 @@
  * The 13-byte header is the AEAD's associated data, so flipping any clear
  * bit fails authentication like flipping a ciphertext bit.
  */
+import { varintSize } from './varint';
 
 export const MessageType = {
   INITIATION: 1,
@@ -34,6 +35,21 @@ export const TRANSPORT_OVERHEAD = TRANSPORT_HEADER_BYTES + AEAD_TAG_BYTES;
  * Typical frames need about 40; `dataFrameOverhead` gives the exact figure.
  */
 export const MAX_DATA_FRAME_OVERHEAD = 61;
+
+/**
+ * Frame bytes around a data payload of at most `maxPayload` bytes (no ack
+ * riding along) while every seq, per-path seq and flow gap stays below
+ * `maxSeq`, sendTimeUs below `maxTimeUs` and path ids below `maxPathId`:
+ * the same fields as MAX_DATA_FRAME_OVERHEAD with the varints sized for the
+ * values in use (~37 bytes instead of 61), so a piece of a super-packet can
+ * fill its datagram.
+ */
+export function dataFrameOverheadBound(maxPayload: number, maxSeq: number, maxTimeUs: number, maxPathId: number): number {
+  const seq = 1 + varintSize(maxSeq);
+  const payload = 1 + varintSize(maxPayload);
+  const inner = 3 * seq + (1 + varintSize(maxPathId)) + 5 + 2 + (1 + varintSize(maxTimeUs)) + payload + maxPayload + seq;
+  return 1 + varintSize(inner) + inner - maxPayload;
+}
 
 /** Worst-case bytes a data datagram adds to its payload: 29 + 61 = 90. */
 export const MAX_DATA_OVERHEAD = TRANSPORT_OVERHEAD + MAX_DATA_FRAME_OVERHEAD;

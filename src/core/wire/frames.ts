@@ -20,6 +20,18 @@ export const DataFlags = {
   REDUNDANT: 4,
   /** The flow wants in-order delivery (TCP and other reorder-sensitive traffic). */
   ORDERED: 8,
+  /**
+   * The payload is one piece of an inner TCP super-packet (a TUN read with
+   * TSO: up to 64 KiB of one flow). The pieces of a packet are consecutive
+   * in their flow (each one's flowPrevSeq is the previous piece's seq), so the
+   * receiver joins them as its flow delivers them; the inner headers travel
+   * once per super-packet instead of once per 1.3 KB segment.
+   */
+  FRAGMENT: 16,
+  /** The first piece: its payload starts with the segment size (u16 big-endian) the receiver's kernel cuts the packet at. */
+  FRAGMENT_FIRST: 32,
+  /** The last piece of the packet. */
+  FRAGMENT_LAST: 64,
 } as const;
 
 export interface DataFrame {
