@@ -28,15 +28,20 @@ export class CutMap {
 
   /** Forgets the boundaries of ring slots [ri, ri + n) (bytes about to be overwritten). */
   clear(ri: number, n: number): void {
+    if (n <= 0) return;
     const w = this.words;
-    let i = ri;
     const end = ri + n;
-    while (i < end) {
-      const bit = i & 31;
-      const take = Math.min(32 - bit, end - i);
-      w[i >>> 5] &= ~(take === 32 ? -1 : ((1 << take) - 1) << bit);
-      i += take;
+    const first = ri >>> 5;
+    const last = (end - 1) >>> 5;
+    const head = -1 << (ri & 31); // bits from ri on in the first word
+    const tail = (-1 >>> (31 - ((end - 1) & 31))) | 0; // bits up to end - 1 in the last word
+    if (first === last) {
+      w[first] &= ~(head & tail);
+      return;
     }
+    w[first] &= ~head;
+    for (let k = first + 1; k < last; k++) w[k] = 0;
+    w[last] &= ~tail;
   }
 
   /** Notes a boundary just before ring slot ri (the chunk ends at ri - 1). */
@@ -45,25 +50,45 @@ export class CutMap {
   }
 
   /**
-   * Writes base + (offset of each boundary in ring slots [ri, ri + n)) to
-   * out from index `first` on, in order; returns the index after the last.
+   * 1 + the offset in [ri, ri + n) of the last boundary bit there (the
+   * payload offset just past that chunk's last byte, counted from ri), or 0
+   * when there is none. Reads a word per 32 slots, from the end.
    */
-  collect(ri: number, n: number, base: number, out: Int32Array, first: number): number {
+  lastIn(ri: number, n: number): number {
     const w = this.words;
-    let k = first;
-    let i = ri;
-    const end = ri + n;
-    while (i < end && k < out.length) {
-      const bit = i & 31;
-      const take = Math.min(32 - bit, end - i);
-      let x = (w[i >>> 5] >>> bit) & (take === 32 ? -1 : (1 << take) - 1);
-      while (x !== 0 && k < out.length) {
-        const low = 31 - Math.clz32(x & -x);
-        out[k++] = base + i - ri + low;
-        x &= x - 1;
-      }
-      i += take;
+    let end = Math.min(ri + n, w.length << 5); // no slot past the ring's end
+    while (end > ri) {
+      const wi = (end - 1) >>> 5;
+      const base = wi << 5;
+      const lo = ri > base ? ri : base;
+      let x = w[wi];
+      if (end - base < 32) x &= (1 << (end - base)) - 1;
+      x = (x >>> (lo - base)) << (lo - base);
+      if (x !== 0) return base + 32 - Math.clz32(x) - ri;
+      end = lo;
     }
-    return k;
+    return 0;
+  }
+
+  /**
+   * Sets the boundary bits of slots [dst, dst + n) that slots [src, src + n)
+   * have (the ranges do not overlap), 32 at a time.
+   */
+  copy(src: number, dst: number, n: number): void {
+    const w = this.words;
+    const len = Math.min(n, (w.length << 5) - src); // no slot past the ring's end
+    for (let k = 0; k < len; k += 32) {
+      const take = len - k < 32 ? len - k : 32;
+      const si = src + k;
+      const sb = si & 31;
+      let x = w[si >>> 5] >>> sb;
+      if (sb !== 0 && sb + take > 32) x |= w[(si >>> 5) + 1] << (32 - sb);
+      if (take < 32) x &= (1 << take) - 1;
+      if (x === 0) continue;
+      const di = dst + k;
+      const db = di & 31;
+      w[di >>> 5] |= x << db;
+      if (db !== 0 && db + take > 32) w[(di >>> 5) + 1] |= x >>> (32 - db);
+    }
   }
 }

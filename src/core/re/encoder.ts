@@ -113,7 +113,6 @@ export class ReEncoder {
   // per-packet scratch
   private readonly cuts = new Int32Array(4096);
   private readonly fps = new Int32Array(4096);
-  private readonly srcCuts = new Int32Array(4096);
   /** Literal bytes of the last writeOps, and PACKET_Z scratch. */
   private litBytes = 0;
   private readonly zOps = new Uint8Array(32768);
@@ -345,10 +344,11 @@ export class ReEncoder {
     const m = this.matcher;
     const s = m.starts[j];
     const e = m.ends[j];
-    const nb = this.cutMap.collect(m.sources[j] & this.ringMask, e - s, s + 1, this.srcCuts, 0);
-    if (nb === 0 || e - this.srcCuts[nb - 1] >= this.params.maxSize) return false;
-    for (let k = 0; k < nb; k++) this.cutMap.set(pi + this.srcCuts[k] - 1);
-    stateAt(this.params, f, this.ring, pi + this.srcCuts[nb - 1], pi + e);
+    const src = m.sources[j] & this.ringMask;
+    const last = this.cutMap.lastIn(src, e - s);
+    if (last === 0 || e - s - last >= this.params.maxSize) return false;
+    this.cutMap.copy(src, pi + s, e - s);
+    stateAt(this.params, f, this.ring, pi + s + last, pi + e);
     return true;
   }
 

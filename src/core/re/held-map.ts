@@ -51,8 +51,9 @@ export class HeldMap {
   }
 
   /**
-   * A granule (index gi) of lap `lap` was written (delta 0), became full
-   * (+1) or stopped being full (-1). The page counts only its newest lap: a
+   * Granules of lap `lap` in the page of granule gi were written and
+   * `delta` of them became full (delta ≥ 0), or one stopped being full
+   * (-1). The page counts only its newest lap: a
    * write of a newer lap restarts the count (the older lap's bytes are being
    * overwritten). The count never exceeds the page's full granules of that
    * lap (a write of an older lap zeroes it), so 128 proves the page held.
@@ -62,17 +63,13 @@ export class HeldMap {
     const d = (lap - this.pageLap[pg]) | 0;
     if (d > 0) {
       this.pageLap[pg] = lap;
-      this.pageFull[pg] = delta > 0 ? 1 : 0;
+      this.pageFull[pg] = delta > 0 ? delta : 0;
     } else if (d === 0) this.pageFull[pg] += delta;
     else if (delta >= 0) this.pageFull[pg] = 0;
   }
 
   /** Marks [pos, pos+len) held (a granule of an older lap is first forgotten). */
   mark(pos: number, len: number): void {
-    this.apply(pos, len);
-  }
-
-  private apply(pos: number, len: number): void {
     if (len <= 0) return;
     const gmask = this.granuleMask;
     const cells = this.cells;
@@ -81,29 +78,40 @@ export class HeldMap {
     let lap = (Math.floor(pos / this.capacity) + 1) | 0;
     let a = pos - gp * G; // first byte's offset in its granule
     let left = len;
-    // partial granules merge with what they held; whole ones are simply set
-    // (a payload spans ~40 granules, so this loop is most of the work)
+    // granules that became full since the last page count (one count per
+    // page touched, not per granule: a payload spans ~40 granules)
+    let full = 0;
+    let pageGi = gi;
     while (left > 0) {
       const c = 2 * gi;
-      const wasFull = cells[c] === lap && cells[c + 1] === -1;
       if (a === 0 && left >= G) {
-        cells[c] = lap;
-        cells[c + 1] = -1;
+        // a whole granule is simply set
+        if (cells[c] !== lap || cells[c + 1] !== -1) {
+          cells[c] = lap;
+          cells[c + 1] = -1;
+          full++;
+        }
         left -= G;
       } else {
+        // a partial one merges with what it held
         const b = a + left < G ? a + left : G;
-        if (cells[c] !== lap) {
-          cells[c] = lap;
-          cells[c + 1] = 0;
-        }
-        cells[c + 1] |= bitRange(a, b);
+        const had = cells[c] === lap ? cells[c + 1] : 0;
+        const now = had | bitRange(a, b);
+        cells[c] = lap;
+        cells[c + 1] = now;
+        if (now === -1 && had !== -1) full++;
         left -= b - a;
         a = 0;
       }
-      this.countFull(gi, lap, !wasFull && cells[c + 1] === -1 ? 1 : 0);
       gi = (gi + 1) & gmask;
-      if (gi === 0) lap = (lap + 1) | 0;
+      if ((gi & (PAGE_GRANULES - 1)) === 0) {
+        this.countFull(pageGi, lap, full);
+        full = 0;
+        pageGi = gi;
+        if (gi === 0) lap = (lap + 1) | 0;
+      }
     }
+    if (pageGi !== gi) this.countFull(pageGi, lap, full);
   }
 
   /**
