@@ -12,6 +12,8 @@ import { tcpHeaderEnd } from '../flow/tcp-segment';
 
 /** An IP packet (and so a super-packet) is at most 64 KiB; one more for the first piece's size prefix. */
 const MAX_PACKET = 65535;
+/** Top bit of the first piece's size field: the joined body is RE-encoded (decoded by the link, which checks it). */
+const RE_ENCODED = 0x8000;
 
 interface Partial {
   lastSeq: number;
@@ -32,6 +34,8 @@ export class FragmentReassembler {
   readonly counters: ReassemblyCounters = { packets: 0, pieces: 0, droppedPieces: 0 };
   /** Segment size of the packet push() returned last (what its TUN write cuts it at). */
   gsoSize = 0;
+  /** The packet push() returned last is RE-encoded: the caller decodes (and checks) it. */
+  encoded = false;
   private readonly partial = new Map<number, Partial>();
   private held = 0;
 
@@ -90,13 +94,15 @@ export class FragmentReassembler {
         at += part.length;
       }
     }
-    if (tcpHeaderEnd(pkt) === 0) {
+    const encoded = (cur.gsoSize & RE_ENCODED) !== 0;
+    if (!encoded && tcpHeaderEnd(pkt) === 0) {
       this.counters.droppedPieces += pieces;
       return undefined;
     }
     this.counters.packets++;
     this.counters.pieces += pieces;
-    this.gsoSize = cur.gsoSize;
+    this.gsoSize = cur.gsoSize & ~RE_ENCODED;
+    this.encoded = encoded;
     return pkt;
   }
 

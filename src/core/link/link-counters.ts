@@ -19,4 +19,6 @@ export class LinkCounters {
   dropMalformedInner = 0;
   /** RE-encoded packets that could not be decoded (dropped; the inner TCP retransmits). */
   dropReUndecodable = 0;
+  /** RE control messages (RESENDs of super-packet bytes) too large for one datagram, not sent. */
+  reControlTooLarge = 0;
 }

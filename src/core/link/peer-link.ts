@@ -29,7 +29,7 @@ import { LinkCounters } from './link-counters';
 import { ReCodec, type ReLinkOptions } from './re-codec';
 import { PacketSlab } from './packet-slab';
 import { FragmentReassembler } from './fragment-reassembler';
-import { TcpSegmenter } from '../flow/tcp-segment';
+import { TcpSegmenter, tcpHeaderEnd } from '../flow/tcp-segment';
 import { dataFrameOverheadBound } from '../wire/envelope';
 
 export interface PeerLinkOptions {
@@ -72,6 +72,12 @@ export interface Transmit {
 const QUEUE_MS = 40;
 const RETUNE_MS = 5;
 const MAX_QUEUE_BYTES = 16 << 20;
+
+/** The first piece of a super-packet names its segment size in 15 bits; the top bit says the body is RE-encoded. */
+const PIECE_RE_ENCODED = 0x8000;
+const MAX_PIECE_GSO = 0x7fff;
+/** Frame bytes around an RE control message: Frame.re key and length, ReControlFrame.msg key and length. */
+const RE_FRAME_ROOM = 8;
 
 /** Bytes of header a data frame adds in the worst case besides the ack (see wire/envelope.ts). */
 const ACK_ROOM = 600;
@@ -124,6 +130,9 @@ export class PeerLink {
   /** Joins the pieces of TCP super-packets the peer sent whole. */
   readonly reassembler = new FragmentReassembler();
   private segmenter: TcpSegmenter | null = null;
+  private readonly piecesOut: QueuedPacket[] = [];
+  /** Segment sizes of RE-encoded super-packets parked for missing bytes (see decodeSuper). */
+  private readonly parkedGso = new WeakMap<DataFrame, number>();
   /** Liveness transitions per path id since start (failovers = down), for status and metrics. */
   readonly transitions = new Map<number, Record<PathEvent['kind'], number>>();
   /** Datagrams and bytes received per path id (any frame), for status and metrics. */
@@ -188,7 +197,7 @@ export class PeerLink {
     // the TUN slab is reused: keep a copy until acked (RE-encoded when it leaves the queue)
     const payload = this.copies.copy(packet);
     // Numbered when it leaves the queue, so a packet the queue drops leaves no hole behind.
-    this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0 });
+    this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0, gso: 0 });
     this.counters.tunPackets++;
     this.counters.tunBytes += packet.length;
     return true;
@@ -198,46 +207,74 @@ export class PeerLink {
    * A TCP super-packet travels as pieces that fill whole datagrams, its
    * headers once (the receiver joins the pieces and hands its kernel the
    * super-packet to cut): at a 1500-byte path MTU a datagram then carries
-   * ~1380 bytes of TCP payload instead of ~1330. RE works on segments, so
-   * with RE on the packet is cut here, as the kernel would have.
+   * ~1380 bytes of TCP payload instead of ~1330. With RE the packet waits
+   * whole and is encoded as one when it leaves (a near-identical 64 KiB then
+   * takes a single datagram), then cut (cutSuper).
    */
   private sendSuper(now: number, packet: Uint8Array, gsoSize: number): boolean {
-    if (this.re) {
-      const seg = (this.segmenter ??= new TcpSegmenter());
-      const n = seg.segment(packet, gsoSize);
-      if (n === 0) {
-        this.counters.dropMalformedInner++;
-        return false;
-      }
-      for (let i = 0; i < n; i++) this.sendPacket(now, seg.out[i]);
-      return true;
-    }
     const info = this.classifier.classify(packet, this.flowInfo);
-    if (!info.ok || gsoSize > 0xffff) {
+    if (!info.ok || tcpHeaderEnd(packet) === 0) {
       this.counters.dropMalformedInner++;
       return false;
     }
-    const piece = this.pieceBytes(now);
-    const total = packet.length + 2;
-    const base = DataFlags.ORDERED | DataFlags.FRAGMENT;
-    for (let at = 0; at < total; at += piece) {
-      const end = Math.min(total, at + piece);
-      const payload = this.copies.alloc(end - at);
-      let flags = base;
-      if (at === 0) {
-        flags |= DataFlags.FRAGMENT_FIRST;
-        payload[0] = gsoSize >> 8;
-        payload[1] = gsoSize & 0xff;
-        payload.set(packet.subarray(0, end - 2), 2);
-      } else payload.set(packet.subarray(at - 2, end - 2));
-      if (end === total) flags |= DataFlags.FRAGMENT_LAST;
-      this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0 });
-      this.counters.superPieces++;
+    if (gsoSize > MAX_PIECE_GSO) {
+      // the first piece's size field has 15 bits: cut here (a TUN MTU over 32 KiB)
+      const seg = (this.segmenter ??= new TcpSegmenter());
+      const n = seg.segment(packet, gsoSize);
+      for (let i = 0; i < n; i++) this.sendPacket(now, seg.out[i]);
+      return true;
     }
     this.counters.superPackets++;
     this.counters.tunPackets++;
     this.counters.tunBytes += packet.length;
+    if (this.re) {
+      this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags: DataFlags.ORDERED, payload: this.copies.copy(packet), queuedAt: now, reToken: 0, gso: gsoSize });
+      return true;
+    }
+    this.pieces(now, packet, gsoSize, false, info.flow, this.piecesOut);
+    for (let i = 0; i < this.piecesOut.length; i++) this.queue.push(this.piecesOut[i]);
     return true;
+  }
+
+  /**
+   * `body` (a super-packet, or its RE encoding) as queued pieces: the first
+   * starts with the segment size, whose top bit says the body is RE-encoded.
+   */
+  private pieces(now: number, body: Uint8Array, gsoSize: number, encoded: boolean, flow: number, out: QueuedPacket[]): void {
+    out.length = 0;
+    const piece = this.pieceBytes(now);
+    const total = body.length + 2;
+    const size = gsoSize | (encoded ? PIECE_RE_ENCODED : 0);
+    for (let at = 0; at < total; at += piece) {
+      const end = Math.min(total, at + piece);
+      const payload = this.copies.alloc(end - at);
+      let flags = DataFlags.ORDERED | DataFlags.FRAGMENT;
+      if (at === 0) {
+        flags |= DataFlags.FRAGMENT_FIRST;
+        payload[0] = size >> 8;
+        payload[1] = size & 0xff;
+        payload.set(body.subarray(0, end - 2), 2);
+      } else payload.set(body.subarray(at - 2, end - 2));
+      if (end === total) flags |= DataFlags.FRAGMENT_LAST;
+      out.push({ seq: 0, flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0, gso: 0 });
+      this.counters.superPieces++;
+    }
+  }
+
+  /**
+   * A whole super-packet reached the head of the queue (RE on): encoded as
+   * one, then cut into pieces in its place. Its RE token rides on the last
+   * piece, so the encoder counts its bytes delivered only once all of it
+   * may be; a piece lost for good costs a MISS and a RESEND, never wrong data.
+   */
+  private cutSuper(now: number, q: QueuedPacket): QueuedPacket {
+    const enc = this.re!.encode(q.payload, q.flow);
+    this.pieces(now, enc ?? q.payload, q.gso, enc !== null, q.flow, this.piecesOut);
+    const parts = this.piecesOut;
+    for (let i = 0; i < parts.length; i++) parts[i].queuedAt = q.queuedAt;
+    if (enc) parts[parts.length - 1].reToken = this.re!.lastToken;
+    this.queue.splitHead(parts);
+    return parts[0];
   }
 
   /** A frame from the peer that arrived on `pathId` (-1 when unknown). `size` is the datagram's size. */
@@ -393,18 +430,38 @@ export class PeerLink {
       // still RE-encoded: it lacked bytes on arrival; a miss now parks it until they come (re-codec.ts)
       while (f && (f.flags & DataFlags.RE_ENCODED) !== 0 && !this.re!.decodeLate(f)) f = this.re!.pollRecovered() ?? this.reorder.pollDeliver();
       if (!f) return undefined;
-      let pkt = f.payload;
-      this.deliveredGsoSize = 0;
+      let pkt: Uint8Array | undefined = f.payload;
+      this.deliveredGsoSize = this.parkedGso.get(f) ?? 0; // a super-packet RE could decode only later
       if ((f.flags & DataFlags.FRAGMENT) !== 0) {
-        const whole = this.reassembler.push(f);
+        const r = this.reassembler;
+        const whole = r.push(f);
         if (!whole) continue;
-        pkt = whole;
-        this.deliveredGsoSize = this.reassembler.gsoSize;
+        pkt = r.encoded ? this.decodeSuper(f, whole, r.gsoSize) : whole;
+        if (!pkt) continue;
+        this.deliveredGsoSize = r.gsoSize;
       }
       this.counters.deliveredPackets++;
       this.counters.deliveredBytes += pkt.length;
       return pkt;
     }
+  }
+
+  /**
+   * An RE-encoded super-packet whose pieces all came, decoded in its flow's
+   * order. If it lacks bytes it is parked like any RE packet (re-codec.ts)
+   * and comes back out of pollRecovered, its segment size remembered here.
+   */
+  private decodeSuper(last: DataFrame, body: Uint8Array, gsoSize: number): Uint8Array | undefined {
+    const flags = (last.flags & ~(DataFlags.FRAGMENT | DataFlags.FRAGMENT_FIRST | DataFlags.FRAGMENT_LAST)) | DataFlags.RE_ENCODED;
+    const frame: DataFrame = { ...last, flags, payload: body };
+    if (this.re && this.re.decodeLate(frame)) {
+      if (tcpHeaderEnd(frame.payload) > 0) return frame.payload;
+    } else if (this.re?.lastMissed) {
+      this.parkedGso.set(frame, gsoSize);
+      return undefined;
+    }
+    this.counters.dropReUndecodable++;
+    return undefined;
   }
 
   /** The next frame to send, or undefined when nothing may go now (see pollTimeout). */
@@ -415,7 +472,13 @@ export class PeerLink {
     if (reply) return this.control(reply.pathId, { probeReply: reply });
     const c = this.controls.shift();
     if (c) return this.control(c.pathId, c.frame);
-    const reMsg = this.re?.pollControl();
+    let reMsg = this.re?.pollControl();
+    // A RESEND of a super-packet's bytes can outgrow a datagram: not sent (the receiver gives the packet up and
+    // the inner TCP retransmits; the MISS already told the encoder never to reference those bytes again).
+    while (reMsg && reMsg.length + RE_FRAME_ROOM > this.maxFrameBytes) {
+      this.counters.reControlTooLarge++;
+      reMsg = this.re!.pollControl();
+    }
     if (reMsg) {
       const pathId = this.fastestPath();
       if (pathId >= 0) return this.control(pathId, { re: { msg: reMsg } });
@@ -492,7 +555,7 @@ export class PeerLink {
     for (let i = 0; i < seqs.length; i++) {
       const p = this.sent.get(seqs[i]);
       if (!p) continue;
-      again.push({ seq: p.seq, flow: p.flow, flowPrevSeq: p.flowPrevSeq, flags: p.flags | DataFlags.REINJECTED, payload: p.payload, queuedAt: now, reToken: p.reToken });
+      again.push({ seq: p.seq, flow: p.flow, flowPrevSeq: p.flowPrevSeq, flags: p.flags | DataFlags.REINJECTED, payload: p.payload, queuedAt: now, reToken: p.reToken, gso: 0 });
       this.counters.reinjectedPackets++;
       this.counters.reinjectedBytes += p.payload.length;
     }
@@ -505,6 +568,7 @@ export class PeerLink {
       this.pendingPacket = undefined;
       q = this.queue.peek(now);
       if (!q) return undefined;
+      if (q.gso > 0) q = this.cutSuper(now, q);
       const req = this.req;
       req.now = now;
       req.size = q.payload.length;
@@ -520,7 +584,7 @@ export class PeerLink {
       if (q.seq === 0) {
         q.seq = this.nextSeq++;
         q.flowPrevSeq = this.chain.next(q.flow, q.seq);
-        if (this.re) this.reEncode(q);
+        if (this.re && (q.flags & DataFlags.FRAGMENT) === 0) this.reEncode(q);
       }
       this.pendingPacket = q;
       this.pendingPaths.length = 0;

@@ -24,6 +24,11 @@ export interface QueuedPacket {
   queuedAt: number;
   /** RE encoder token (0: not RE-encoded). */
   reToken: number;
+  /**
+   * > 0: a whole TCP super-packet, cut at this segment size by the receiver's kernel; the link encodes it and
+   * cuts it into pieces when it reaches the head (splitHead). 0 for everything else.
+   */
+  gso: number;
 }
 
 export interface SendQueueOptions {
@@ -191,6 +196,24 @@ export class SendQueue {
     this.bytes -= p.payload.length;
     this.count--;
     return p;
+  }
+
+  /** Replaces the packet peek() returned with `parts`, in order, in the same place (a super-packet cut into pieces). */
+  splitHead(parts: QueuedPacket[]): void {
+    let delta = 0;
+    for (let i = 0; i < parts.length; i++) delta += parts[i].payload.length;
+    if (this.urgentHead < this.urgent.length) {
+      delta -= this.urgent[this.urgentHead].payload.length;
+      this.urgent.splice(this.urgentHead, 1, ...parts);
+    } else {
+      const f = this.chosen;
+      if (!f || f.length === 0) return;
+      delta -= f.items[f.head].payload.length;
+      f.items.splice(f.head, 1, ...parts);
+      f.bytes += delta;
+      this.count += parts.length - 1;
+    }
+    this.bytes += delta;
   }
 
   /** Bytes queued for `flow`. */
