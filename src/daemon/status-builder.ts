@@ -124,13 +124,14 @@ export class StatusBuilder {
       if (link.re) {
         const e = link.re.encoder;
         const d = link.re.decoder;
-        re ??= { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, cacheBytes: 0 };
+        re ??= { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, resendsTooLarge: 0, cacheBytes: 0 };
         re.inputBytes += e.bytesIn;
         re.outputBytes += e.bytesOut;
         re.hits += e.hits;
         re.misses += link.re.misses;
         re.recovered += link.re.recovered;
         re.resends += link.re.resendsSent;
+        re.resendsTooLarge += c.reControlTooLarge;
         re.cacheBytes += e.memoryBytes + d.memoryBytes;
       }
       drops.inner_malformed += c.dropMalformedInner;
@@ -197,7 +198,7 @@ export class StatusBuilder {
         superPiecesDropped: piecesDropped,
         drops,
       },
-      re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, cacheBytes: 0 } : null,
+      re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, resendsTooLarge: 0, cacheBytes: 0 } : null,
       users,
       io: this.ioStatus(),
     };

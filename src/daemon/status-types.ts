@@ -119,6 +119,8 @@ export interface ReStatus {
   recovered: number;
   /** RESEND messages sent to answer the peer's MISS. */
   resends: number;
+  /** RESENDs of super-packet bytes too large for one datagram, not sent (the inner TCP retransmits). */
+  resendsTooLarge: number;
   cacheBytes: number;
 }
 

@@ -160,6 +160,7 @@ export const RE_METRICS: MetricDef[] = [
   { name: 'braid_re_cache_misses_total', help: 'Packets that lacked cache bytes when their flow delivered them (parked until a MISS/RESEND brings the bytes).', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.misses })) },
   { name: 'braid_re_recovered_total', help: 'Packets that lacked RE bytes at delivery and were delivered after a MISS/RESEND or a late source.', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.recovered })) },
   { name: 'braid_re_resends_total', help: "RESEND messages sent to answer the peer's MISS.", type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.resends })) },
+  { name: 'braid_re_resends_too_large_total', help: 'RESENDs of super-packet bytes too large for one datagram, not sent (the inner TCP retransmits).', type: 'counter', read: (s, o) => void (s.re && o.push({ value: s.re.resendsTooLarge })) },
   { name: 'braid_re_cache_bytes', help: 'Size of the redundancy-elimination chunk cache.', type: 'gauge', read: (s, o) => void (s.re && o.push({ value: s.re.cacheBytes })) },
 ];
 

@@ -64,7 +64,7 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
       reinjectedBytes: 7000 * tick,
       drops: { decrypt_failed: tick, replayed: 2 * tick, truncated: 0 },
     },
-    re: { inputBytes: 5_000_000 * tick, outputBytes: 3_000_000 * tick, hits: 100 * tick, misses: 40 * tick, recovered: 30 * tick, resends: 20 * tick, cacheBytes: 64 * 1024 * 1024 },
+    re: { inputBytes: 5_000_000 * tick, outputBytes: 3_000_000 * tick, hits: 100 * tick, misses: 40 * tick, recovered: 30 * tick, resends: 20 * tick, resendsTooLarge: tick, cacheBytes: 64 * 1024 * 1024 },
     io: {
       udpGso: true, udpGro: true, gsoSends: 10 * tick, gsoDatagrams: 300 * tick, gsoRefused: 0, groBuffers: tick, groDatagrams: 4 * tick,
       tunOffload: true, tunSuperWrites: 5 * tick, tunSuperSegments: 80 * tick,

@@ -108,7 +108,7 @@ function statusText(s: EndpointStatus): string {
   if (hs.length > 0) lines.push(`handshakes  ${hs.map(([r, n]) => `${r} ${n}`).join('  ')}`);
   if (s.re) {
     const saved = s.re.inputBytes > 0 ? 1 - s.re.outputBytes / s.re.inputBytes : 0;
-    lines.push(`RE      ${formatBytes(s.re.inputBytes)} in, ${formatBytes(s.re.outputBytes)} out (saved ${percent(saved)})  hits ${s.re.hits}  misses ${s.re.misses} (recovered ${s.re.recovered}, resends sent ${s.re.resends})`);
+    lines.push(`RE      ${formatBytes(s.re.inputBytes)} in, ${formatBytes(s.re.outputBytes)} out (saved ${percent(saved)})  hits ${s.re.hits}  misses ${s.re.misses} (recovered ${s.re.recovered}, resends sent ${s.re.resends}${s.re.resendsTooLarge ? `, ${s.re.resendsTooLarge} too large` : ''})`);
   }
   if (s.users.length > 0) {
     lines.push('');
