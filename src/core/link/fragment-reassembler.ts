@@ -9,11 +9,10 @@
  */
 import { DataFlags, type DataFrame } from '../wire/frames';
 import { tcpHeaderEnd } from '../flow/tcp-segment';
+import { PIECE_RE_ENCODED } from './super-pieces';
 
 /** An IP packet (and so a super-packet) is at most 64 KiB; one more for the first piece's size prefix. */
 const MAX_PACKET = 65535;
-/** Top bit of the first piece's size field: the joined body is RE-encoded (decoded by the link, which checks it). */
-const RE_ENCODED = 0x8000;
 
 interface Partial {
   lastSeq: number;
@@ -94,14 +93,14 @@ export class FragmentReassembler {
         at += part.length;
       }
     }
-    const encoded = (cur.gsoSize & RE_ENCODED) !== 0;
+    const encoded = (cur.gsoSize & PIECE_RE_ENCODED) !== 0;
     if (!encoded && tcpHeaderEnd(pkt) === 0) {
       this.counters.droppedPieces += pieces;
       return undefined;
     }
     this.counters.packets++;
     this.counters.pieces += pieces;
-    this.gsoSize = cur.gsoSize & ~RE_ENCODED;
+    this.gsoSize = cur.gsoSize & ~PIECE_RE_ENCODED;
     this.encoded = encoded;
     return pkt;
   }

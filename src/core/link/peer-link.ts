@@ -30,7 +30,7 @@ import { ReCodec, type ReLinkOptions } from './re-codec';
 import { PacketSlab } from './packet-slab';
 import { FragmentReassembler } from './fragment-reassembler';
 import { TcpSegmenter, tcpHeaderEnd } from '../flow/tcp-segment';
-import { dataFrameOverheadBound } from '../wire/envelope';
+import { cutPieces, MAX_PIECE_GSO, pieceBytes } from './super-pieces';
 
 export interface PeerLinkOptions {
   paths?: PathConfig[];
@@ -73,9 +73,6 @@ const QUEUE_MS = 40;
 const RETUNE_MS = 5;
 const MAX_QUEUE_BYTES = 16 << 20;
 
-/** The first piece of a super-packet names its segment size in 15 bits; the top bit says the body is RE-encoded. */
-const PIECE_RE_ENCODED = 0x8000;
-const MAX_PIECE_GSO = 0x7fff;
 /** Frame bytes around an RE control message: Frame.re key and length, ReControlFrame.msg key and length. */
 const RE_FRAME_ROOM = 8;
 
@@ -231,34 +228,20 @@ export class PeerLink {
       this.queue.push({ seq: 0, flow: info.flow, flowPrevSeq: 0, flags: DataFlags.ORDERED, payload: this.copies.copy(packet), queuedAt: now, reToken: 0, gso: gsoSize });
       return true;
     }
-    this.pieces(now, packet, gsoSize, false, info.flow, this.piecesOut);
-    for (let i = 0; i < this.piecesOut.length; i++) this.queue.push(this.piecesOut[i]);
+    const parts = this.pieces(now, packet, gsoSize, false, info.flow);
+    for (let i = 0; i < parts.length; i++) this.queue.push(parts[i]);
     return true;
   }
 
-  /**
-   * `body` (a super-packet, or its RE encoding) as queued pieces: the first
-   * starts with the segment size, whose top bit says the body is RE-encoded.
-   */
-  private pieces(now: number, body: Uint8Array, gsoSize: number, encoded: boolean, flow: number, out: QueuedPacket[]): void {
-    out.length = 0;
-    const piece = this.pieceBytes(now);
-    const total = body.length + 2;
-    const size = gsoSize | (encoded ? PIECE_RE_ENCODED : 0);
-    for (let at = 0; at < total; at += piece) {
-      const end = Math.min(total, at + piece);
-      const payload = this.copies.alloc(end - at);
-      let flags = DataFlags.ORDERED | DataFlags.FRAGMENT;
-      if (at === 0) {
-        flags |= DataFlags.FRAGMENT_FIRST;
-        payload[0] = size >> 8;
-        payload[1] = size & 0xff;
-        payload.set(body.subarray(0, end - 2), 2);
-      } else payload.set(body.subarray(at - 2, end - 2));
-      if (end === total) flags |= DataFlags.FRAGMENT_LAST;
-      out.push({ seq: 0, flow, flowPrevSeq: 0, flags, payload, queuedAt: now, reToken: 0, gso: 0 });
-      this.counters.superPieces++;
-    }
+  /** `body` as queued pieces in piecesOut (super-pieces.ts). */
+  private pieces(now: number, body: Uint8Array, gsoSize: number, encoded: boolean, flow: number): QueuedPacket[] {
+    let maxPathId = 127; // a gateway learns paths later: any id below 128 costs the same byte
+    const ps = this.paths.paths;
+    for (let i = 0; i < ps.length; i++) if (ps[i].id > maxPathId) maxPathId = ps[i].id;
+    const maxSeq = Math.max(this.nextSeq, this.counters.txDataPackets) + (1 << 20);
+    const piece = pieceBytes(this.maxFrameBytes, maxSeq, now, maxPathId);
+    this.counters.superPieces += cutPieces(this.copies, body, gsoSize, encoded, flow, piece, now, this.piecesOut);
+    return this.piecesOut;
   }
 
   /**
@@ -269,8 +252,7 @@ export class PeerLink {
    */
   private cutSuper(now: number, q: QueuedPacket): QueuedPacket {
     const enc = this.re!.encode(q.payload, q.flow);
-    this.pieces(now, enc ?? q.payload, q.gso, enc !== null, q.flow, this.piecesOut);
-    const parts = this.piecesOut;
+    const parts = this.pieces(now, enc ?? q.payload, q.gso, enc !== null, q.flow);
     for (let i = 0; i < parts.length; i++) parts[i].queuedAt = q.queuedAt;
     if (enc) parts[parts.length - 1].reToken = this.re!.lastToken;
     this.queue.splitHead(parts);
@@ -614,19 +596,6 @@ export class PeerLink {
     this.counters.txDataBytes += q.payload.length;
     if (this.pendingPaths.length === 0) this.pendingPacket = undefined;
     return d;
-  }
-
-  /**
-   * Payload bytes a piece of a super-packet may carry so its data frame fits
-   * maxFrameBytes: the frame's varints sized for the seqs and send times it
-   * can reach before it leaves (2^20 more packets, an hour more of clock).
-   */
-  private pieceBytes(now: number): number {
-    const maxSeq = Math.max(this.nextSeq, this.counters.txDataPackets) + (1 << 20);
-    let maxPathId = 127; // a gateway learns paths later: any id below 128 costs the same byte
-    const ps = this.paths.paths;
-    for (let i = 0; i < ps.length; i++) if (ps[i].id > maxPathId) maxPathId = ps[i].id;
-    return this.maxFrameBytes - dataFrameOverheadBound(this.maxFrameBytes, maxSeq, (now + 3.6e6) * 1000, maxPathId);
   }
 
   /** RE-encodes a packet leaving the queue (never one the queue dropped: those must not enter the byte cache). */
