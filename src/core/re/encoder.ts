@@ -348,7 +348,7 @@ export class ReEncoder {
     const last = this.cutMap.lastIn(src, e - s);
     if (last === 0 || e - s - last >= this.params.maxSize) return false;
     this.cutMap.copy(src, pi + s, e - s);
-    stateAt(this.params, f, this.ring, pi + s + last, pi + e);
+    stateAt(this.params, f, this.ring, this.ringView, pi + s + last, pi + e);
     return true;
   }
 
