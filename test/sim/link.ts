@@ -9,6 +9,13 @@ export interface LinkProfile {
   delayMs: number;
   /** Each datagram's delay varies uniformly within ±jitterMs (never below 0). Default 0. */
   jitterMs?: number;
+  /**
+   * Lab-style jitter instead (src/lab/impairment.ts): a Gaussian offset with
+   * standard deviation `jitterMs`, clipped at 3σ, drawn once per this many ms
+   * and shared by every datagram meanwhile, so datagrams bunch up when the
+   * delay falls. Default 0: uniform per-datagram jitter.
+   */
+  jitterHoldMs?: number;
   /** Let jitter reorder datagrams; by default the link stays FIFO (late ones hold back the rest). */
   reorder?: boolean;
   /** Random loss probability, 0..1. Default 0. */
@@ -46,6 +53,8 @@ export class Link<T> {
   /** When the serializer is free again. */
   private busyUntil = 0;
   private lastDelivery = 0;
+  private jitterOffset = 0;
+  private jitterUntil = -Infinity;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -64,6 +73,7 @@ export class Link<T> {
       rateMbit,
       delayMs: profile.delayMs,
       jitterMs: profile.jitterMs ?? 0,
+      jitterHoldMs: profile.jitterHoldMs ?? 0,
       reorder: profile.reorder ?? false,
       loss: profile.loss ?? 0,
       queueBytes: profile.queueBytes ?? Math.max(64 * 1024, Number.isFinite(this.rate) ? this.rate * 100 : 0),
@@ -78,6 +88,17 @@ export class Link<T> {
   /** Bytes waiting for the serializer now. */
   queuedBytes(now: number): number {
     return Number.isFinite(this.rate) ? Math.max(0, this.busyUntil - now) * this.rate : 0;
+  }
+
+  private jitter(now: number, p: Required<LinkProfile>): number {
+    if (p.jitterHoldMs <= 0) return (this.rng.next() * 2 - 1) * p.jitterMs;
+    if (now >= this.jitterUntil) {
+      // Box-Muller, one of the pair
+      const g = Math.sqrt(-2 * Math.log(1 - this.rng.next())) * Math.cos(2 * Math.PI * this.rng.next());
+      this.jitterOffset = Math.max(-3, Math.min(3, g)) * p.jitterMs;
+      this.jitterUntil = now + p.jitterHoldMs;
+    }
+    return this.jitterOffset;
   }
 
   send(item: T, size: number): void {
@@ -107,7 +128,7 @@ export class Link<T> {
       return;
     }
     let at = this.busyUntil + p.delayMs;
-    if (p.jitterMs > 0) at = Math.max(this.busyUntil, at + (this.rng.next() * 2 - 1) * p.jitterMs);
+    if (p.jitterMs > 0) at = Math.max(this.busyUntil, at + this.jitter(now, p));
     if (!p.reorder) at = Math.max(at, this.lastDelivery);
     this.lastDelivery = Math.max(this.lastDelivery, at);
     this.clock.at(at, (t) => {

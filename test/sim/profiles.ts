@@ -20,3 +20,13 @@ export function withId(p: PathProfile, id: number): PathProfile {
 export function sumRateMbit(paths: readonly PathProfile[]): number {
   return paths.reduce((s, p) => s + (p.ab.rateMbit ?? 0), 0);
 }
+
+/**
+ * The lab's presets (src/lab/presets.ts) as the simulator sees them: Gaussian
+ * jitter held for 10 ms as the lab relay draws it (datagrams bunch up when the
+ * delay falls), per-direction loss, and the preset's buffer. Wi-Fi is limited
+ * to 10 Mbit/s (issue 4's case: LTE is then the best single path).
+ */
+export const WIFI_10_LAB: PathProfile = { ab: { rateMbit: 10, delayMs: 10, jitterMs: 2, jitterHoldMs: 10, loss: 0.001, queueBytes: 37_500 } };
+/** Lab LTE: 20 Mbit/s, 60 ms RTT, 8 ms jitter each way, 0.5 % loss, 100 ms buffer. */
+export const LTE_LAB: PathProfile = { ab: { rateMbit: 20, delayMs: 30, jitterMs: 8, jitterHoldMs: 10, loss: 0.005, queueBytes: 250_000 } };

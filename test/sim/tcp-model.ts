@@ -1,9 +1,30 @@
+import type { VirtualClock } from './clock';
 import type { Delivery } from './model-receiver';
 import type { Bond } from './scenario';
+import { ipv4Packet, packetIndex } from './inner-packets';
+import type { TunnelPair } from './tunnel-pair';
+
+/**
+ * What carries the flow's segments: the model tunnel (a Bond, with the
+ * per-flow reorder buffer modelled here) or the real endpoints of a
+ * TunnelPair (their own send queue and reorder buffer).
+ */
+export interface TcpCarrier {
+  readonly clock: VirtualClock;
+  /** Bytes waiting in the tunnel's send queue. */
+  readonly backlogBytes: number;
+  /** Sum of the usable paths' estimated rates, bytes per ms (CoDel's sojourn estimate). */
+  readonly rateBytesPerMs: number;
+  /** Hands segment `seg` of `size` bytes to the tunnel. */
+  send(seg: number, size: number): void;
+  /** Set by the TCP model: called for each segment the tunnel delivers, in delivery order. */
+  onSegment: (seg: number, now: number) => void;
+}
 
 /**
  * A single bulk TCP flow (CUBIC growth, SACK loss recovery, RTO) carried by
- * the model tunnel, with a per-flow reorder buffer at the tunnel's far end:
+ * the model tunnel, with a per-flow reorder buffer at the tunnel's far end
+ * (or by the real endpoints of a TunnelPair, see TunnelCarrier):
  *
  *   TCP sender → tunnel queue (drop-tail, `queueLimitBytes`) → ModelSender →
  *   simulated paths → ModelReceiver → reorder (hold `holdMs`) → TCP receiver
@@ -26,7 +47,7 @@ export interface TcpModelOptions {
   /** CoDel target and interval, ms (queueMode 'codel'). Default 5 and 100. */
   codelTargetMs?: number;
   codelIntervalMs?: number;
-  /** Reorder hold for a missing tunnel seq, ms. Default 80. */
+  /** Reorder hold for a missing tunnel seq (model tunnel only), ms. Default 80. */
   holdMs?: number;
   /** One-way delay of the TCP acks, ms. Default 10. */
   ackDelayMs?: number;
@@ -35,6 +56,8 @@ export interface TcpModelOptions {
 const CUBIC_C = 0.4;
 const CUBIC_BETA = 0.7;
 const DUP_THRESH = 3;
+/** Reno-equivalent growth of CUBIC per RTT, segments: 3(1 − β)/(1 + β). */
+const RENO_FRIENDLY = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
 
 export class TcpModel {
   readonly mss: number;
@@ -48,8 +71,8 @@ export class TcpModel {
   private dropNext = NaN;
   private dropCount = 0;
   codelDrops = 0;
-  private readonly holdMs: number;
   private readonly ackDelayMs: number;
+  private readonly carrier: TcpCarrier;
   // sender
   private una = 0;
   private nxt = 0;
@@ -68,12 +91,6 @@ export class TcpModel {
   private rtoUna = -1;
   private polling = false;
   private highestSacked = -1;
-  // tunnel mapping and reorder
-  private readonly segOfSeq = new Map<number, number>();
-  private readonly flowSeqs: number[] = [];
-  private flowSeqHead = 0;
-  private readonly held = new Map<number, Delivery>();
-  private holeSince = NaN;
   // receiver
   private rcvNxt = 0;
   private readonly ooo = new Set<number>();
@@ -86,7 +103,7 @@ export class TcpModel {
   /** One-way delay from the TCP sender's send to in-order delivery, ms (every 16th segment). */
   readonly appDelays: number[] = [];
 
-  constructor(private readonly bond: Bond, opts: TcpModelOptions = {}) {
+  constructor(bondOrCarrier: Bond | TcpCarrier, opts: TcpModelOptions = {}) {
     this.mss = opts.mss ?? 1400;
     this.flow = opts.flow ?? 1;
     this.queueLimit = opts.queueLimitBytes ?? 512 * 1024;
@@ -94,18 +111,14 @@ export class TcpModel {
     this.codel = opts.queueMode === 'codel';
     this.codelTarget = opts.codelTargetMs ?? 5;
     this.codelInterval = opts.codelIntervalMs ?? 100;
-    this.holdMs = opts.holdMs ?? 80;
     this.ackDelayMs = opts.ackDelayMs ?? 10;
-    const prev = bond.receiver.onDeliver;
-    bond.receiver.onDeliver = (d) => {
-      if (d.flow === this.flow) this.onTunnelDeliver(d);
-      prev?.(d);
-    };
-    bond.net.clock.at(0, () => this.trySend());
+    this.carrier = 'sender' in bondOrCarrier ? new BondCarrier(bondOrCarrier, this.flow, opts.holdMs ?? 80) : bondOrCarrier;
+    this.carrier.onSegment = (seg, now) => this.tcpReceive(seg, now);
+    this.clock.at(this.clock.now, () => this.trySend());
   }
 
-  private get clock() {
-    return this.bond.net.clock;
+  private get clock(): VirtualClock {
+    return this.carrier.clock;
   }
 
   // ---------------- sender ----------------
@@ -114,7 +127,7 @@ export class TcpModel {
     for (;;) {
       const inflight = this.nxt - this.una - this.sacked.size;
       if (inflight >= this.cwnd) break;
-      const full = this.bond.sender.backlogBytes + this.mss > this.queueLimit;
+      const full = this.carrier.backlogBytes + this.mss > this.queueLimit;
       if (full && this.backpressure) {
         this.pollQueue();
         break;
@@ -124,9 +137,7 @@ export class TcpModel {
       if (full || this.codelDrop(now)) {
         this.tunnelDrops++; // tail drop at the tunnel's queue: the segment is lost
       } else {
-        const seq = this.bond.sender.enqueue(this.mss, this.flow);
-        this.segOfSeq.set(seq, seg);
-        this.flowSeqs.push(seq);
+        this.carrier.send(seg, this.mss);
       }
       this.sentAt.set(seg, now);
       if (seg === this.nxt) this.nxt++;
@@ -141,9 +152,8 @@ export class TcpModel {
    */
   private codelDrop(now: number): boolean {
     if (!this.codel) return false;
-    let rate = 0;
-    for (const p of this.bond.sender.paths.paths) if (p.usable) rate += p.rateBytesPerMs;
-    const sojourn = rate > 0 ? this.bond.sender.backlogBytes / rate : 0;
+    const rate = this.carrier.rateBytesPerMs;
+    const sojourn = rate > 0 ? this.carrier.backlogBytes / rate : 0;
     if (sojourn < this.codelTarget) {
       this.firstAbove = NaN;
       this.dropCount = 0;
@@ -241,7 +251,10 @@ export class TcpModel {
       const t = (now - this.epochStart) / 1000;
       const k = Math.cbrt((this.wMax * (1 - CUBIC_BETA)) / CUBIC_C);
       const target = CUBIC_C * (t - k) ** 3 + this.wMax;
-      this.cwnd += target > this.cwnd ? (target - this.cwnd) / this.cwnd : 0.01 / this.cwnd;
+      // never slower than Reno's additive increase (RFC 8312's TCP-friendly region: β 0.7 gives
+      // ~0.53 segments per RTT), or a window reset to 2 by an RTO would take minutes to regrow
+      const cubic = target > this.cwnd ? (target - this.cwnd) / this.cwnd : 0.01 / this.cwnd;
+      this.cwnd += Math.max(cubic, RENO_FRIENDLY / this.cwnd);
     }
   }
 
@@ -285,38 +298,8 @@ export class TcpModel {
     });
   }
 
-  // ---------------- tunnel far end: per-flow reorder ----------------
-  private onTunnelDeliver(d: Delivery): void {
-    this.held.set(d.seq, d);
-    this.release(d.at);
-  }
-
-  private release(now: number): void {
-    const seqs = this.flowSeqs;
-    while (this.flowSeqHead < seqs.length) {
-      const want = seqs[this.flowSeqHead];
-      const d = this.held.get(want);
-      if (d) {
-        this.held.delete(want);
-        this.flowSeqHead++;
-        this.holeSince = NaN;
-        this.tcpReceive(this.segOfSeq.get(want)!, now, d);
-        continue;
-      }
-      if (this.held.size === 0) return;
-      if (Number.isNaN(this.holeSince)) {
-        this.holeSince = now;
-        this.clock.at(now + this.holdMs, (t) => this.release(t));
-        return;
-      }
-      if (now - this.holeSince < this.holdMs) return;
-      this.flowSeqHead++; // give up on the hole
-      this.holeSince = NaN;
-    }
-  }
-
   // ---------------- TCP receiver ----------------
-  private tcpReceive(seg: number, now: number, d: Delivery): void {
+  private tcpReceive(seg: number, now: number): void {
     let inOrder = false;
     if (seg === this.rcvNxt) {
       inOrder = true;
@@ -335,5 +318,107 @@ export class TcpModel {
       const sacks = [...this.ooo];
       this.clock.at(now + this.ackDelayMs, () => this.onAck(cum, sacks, seg));
     }
+  }
+}
+
+/** The model tunnel (ModelSender → ModelReceiver) plus a per-flow reorder buffer holding a hole up to `holdMs`. */
+class BondCarrier implements TcpCarrier {
+  onSegment: (seg: number, now: number) => void = () => undefined;
+  private readonly segOfSeq = new Map<number, number>();
+  private readonly flowSeqs: number[] = [];
+  private flowSeqHead = 0;
+  private readonly held = new Map<number, Delivery>();
+  private holeSince = NaN;
+
+  constructor(private readonly bond: Bond, private readonly flow: number, private readonly holdMs: number) {
+    const prev = bond.receiver.onDeliver;
+    bond.receiver.onDeliver = (d) => {
+      if (d.flow === this.flow) {
+        this.held.set(d.seq, d);
+        this.release(d.at);
+      }
+      prev?.(d);
+    };
+  }
+
+  get clock(): VirtualClock {
+    return this.bond.net.clock;
+  }
+
+  get backlogBytes(): number {
+    return this.bond.sender.backlogBytes;
+  }
+
+  get rateBytesPerMs(): number {
+    let rate = 0;
+    for (const p of this.bond.sender.paths.paths) if (p.usable) rate += p.rateBytesPerMs;
+    return rate;
+  }
+
+  send(seg: number, size: number): void {
+    const seq = this.bond.sender.enqueue(size, this.flow);
+    this.segOfSeq.set(seq, seg);
+    this.flowSeqs.push(seq);
+  }
+
+  private release(now: number): void {
+    const seqs = this.flowSeqs;
+    while (this.flowSeqHead < seqs.length) {
+      const want = seqs[this.flowSeqHead];
+      if (this.held.delete(want)) {
+        this.flowSeqHead++;
+        this.holeSince = NaN;
+        this.onSegment(this.segOfSeq.get(want)!, now);
+        continue;
+      }
+      if (this.held.size === 0) return;
+      if (Number.isNaN(this.holeSince)) {
+        this.holeSince = now;
+        this.clock.at(now + this.holdMs, (t) => this.release(t));
+        return;
+      }
+      if (now - this.holeSince < this.holdMs) return;
+      this.flowSeqHead++; // give up on the hole
+      this.holeSince = NaN;
+    }
+  }
+}
+
+const SERVER = '10.254.0.10';
+const EDGE = '10.77.0.2';
+
+/**
+ * A download through the real endpoints of a TunnelPair: the gateway's TUN
+ * gets one inner TCP/IPv4 packet per segment (index = segment number), the
+ * edge's TUN delivers them through the product's send queue, scheduler,
+ * paths, loss recovery and reorder buffer. The TCP acks take the model's
+ * ideal return pipe.
+ */
+export class TunnelCarrier implements TcpCarrier {
+  onSegment: (seg: number, now: number) => void = () => undefined;
+
+  constructor(private readonly pair: TunnelPair, private readonly sport = 80, private readonly dport = 40000) {
+    pair.onDeliver = (side, packet, at) => {
+      if (side === 'A') this.onSegment(packetIndex(packet), at);
+    };
+  }
+
+  get clock(): VirtualClock {
+    return this.pair.net.clock;
+  }
+
+  get backlogBytes(): number {
+    return this.pair.gw.link(0)?.queuedBytes ?? 0;
+  }
+
+  get rateBytesPerMs(): number {
+    let rate = 0;
+    const link = this.pair.gw.link(0);
+    if (link) for (const p of link.paths.paths) if (p.usable) rate += p.rateBytesPerMs;
+    return rate;
+  }
+
+  send(seg: number, size: number): void {
+    this.pair.gwSend(ipv4Packet({ src: SERVER, dst: EDGE, sport: this.sport, dport: this.dport, index: seg, size }));
   }
 }

@@ -33,6 +33,8 @@ export class TunnelPair {
   readonly deliveredAtGw: Array<{ at: number; packet: Uint8Array }> = [];
   readonly deliveredAtEdge: Array<{ at: number; packet: Uint8Array }> = [];
   private readonly wake = { A: Infinity, B: Infinity };
+  /** Called for every inner packet a side's TUN gets (A: the edge), besides recording it. */
+  onDeliver?: (side: 'A' | 'B', packet: Uint8Array, at: number) => void;
 
   constructor(opts: TunnelPairOptions) {
     this.net = new SimNetwork<Uint8Array>(opts.paths, { seed: opts.seed ?? 1 });
@@ -115,7 +117,10 @@ export class TunnelPair {
       } else this.net.send(side, o.pathId, new Uint8Array(o.datagram), o.datagram.length + 28);
     }
     const sink = side === 'A' ? this.deliveredAtEdge : this.deliveredAtGw;
-    for (let p = ep.pollDeliver(); p; p = ep.pollDeliver()) sink.push({ at: now, packet: p });
+    for (let p = ep.pollDeliver(); p; p = ep.pollDeliver()) {
+      sink.push({ at: now, packet: p });
+      this.onDeliver?.(side, p, now);
+    }
     this.arm(side, ep.pollTimeout(now));
   }
 

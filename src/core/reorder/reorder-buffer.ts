@@ -23,6 +23,7 @@ import { FlowQueue } from './flow-queue';
 import { HoldBound, defaultHoldBoundOptions, type HoldBoundOptions } from './hold-bound';
 import { HoldHistogram } from './hold-histogram';
 import { PathGaps } from './path-gaps';
+import { RecoveryDelay } from './recovery-delay';
 import { SeqState, SeqWindow } from './seq-window';
 
 /** A data frame as the reorder buffer reads it: `flowPrevSeq` is optional until the wire carries it. */
@@ -138,6 +139,8 @@ export class ReorderBuffer {
   private readonly recoverSeqs: number[] = [];
   private readonly recoverUntil: number[] = [];
   private recoverHead = 0;
+  /** How long resends actually take: the wait grows to cover them (recovery-delay.ts). */
+  private readonly recoveryDelay = new RecoveryDelay();
   private readonly scratch: FlowQueue[] = [];
   private nowMs = 0;
 
@@ -192,6 +195,7 @@ export class ReorderBuffer {
       return;
     }
     if (state === SeqState.RECOVERING) this.counters.recovered++;
+    this.recoveryDelay.onArrived(seq, now);
     const late = state === SeqState.LOST || state === SeqState.GIVEN_UP || state === SeqState.EVICTED;
     if (late) this.counters.late++;
     // It came after all, just after we stopped waiting: the bound is too short right now.
@@ -319,7 +323,8 @@ export class ReorderBuffer {
       this.window.set(seq, SeqState.RECOVERING);
       if (this.newlyLost.length < MAX_NEWLY_LOST) this.newlyLost.push(seq);
       this.recoverSeqs.push(seq);
-      this.recoverUntil.push(this.nowMs + this.recoverWaitMs);
+      this.recoverUntil.push(this.nowMs + this.recoveryDelay.waitMs(this.recoverWaitMs, this.nowMs, this.options.maxHoldMs));
+      this.recoveryDelay.onProven(seq, this.nowMs);
       return;
     }
     this.wakeForLost(seq);
@@ -338,6 +343,7 @@ export class ReorderBuffer {
       this.wakeForLost(seq);
       expired = true;
     }
+    this.recoveryDelay.prune(now - 2 * this.options.maxHoldMs);
     if (this.recoverHead === seqs.length) {
       seqs.length = 0;
       this.recoverUntil.length = 0;
