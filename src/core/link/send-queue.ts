@@ -246,6 +246,9 @@ export class SendQueue {
         f.dropNextAt = now;
       }
       if (now < f.dropNextAt) return p;
+      // a later piece of a super-packet whose first piece left already: dropping it would waste what went; the
+      // law drops at the next packet that starts here
+      if ((p.flags & (DataFlags.FRAGMENT | DataFlags.FRAGMENT_FIRST)) === DataFlags.FRAGMENT) return p;
       this.drop(f);
       this.codelDrops++;
       f.dropCount++;
