@@ -64,6 +64,7 @@ export class StatusBuilder {
     let piecesSent = 0;
     let superJoined = 0;
     let piecesDropped = 0;
+    let joinedLate = 0;
     let reinjectedBytes = 0;
     let txBytes = 0;
     let rxBytes = 0;
@@ -117,6 +118,7 @@ export class StatusBuilder {
       piecesSent += c.superPieces;
       superJoined += link.reassembler.counters.packets;
       piecesDropped += link.reassembler.counters.droppedPieces;
+      joinedLate += link.reassembler.counters.lateJoined;
       reinjectedBytes += c.reinjectedBytes;
       drops.queue_full += link.queueDrops.overflow;
       drops.queue_delay = (drops.queue_delay ?? 0) + link.queueDrops.codel;
@@ -196,6 +198,7 @@ export class StatusBuilder {
         superPiecesSent: piecesSent,
         superPacketsJoined: superJoined,
         superPiecesDropped: piecesDropped,
+        superPacketsJoinedLate: joinedLate,
         drops,
       },
       re: this.config.re.enabled ? re ?? { inputBytes: 0, outputBytes: 0, hits: 0, misses: 0, recovered: 0, resends: 0, resendsTooLarge: 0, cacheBytes: 0 } : null,

@@ -104,6 +104,8 @@ export interface TunnelStatus {
   /** Super-packets the peer sent in pieces that arrived whole, and pieces thrown away (their packet lost one). */
   superPacketsJoined: number;
   superPiecesDropped: number;
+  /** Super-packets joined although one of their pieces came after the pieces behind it (a hole given up, then filled). */
+  superPacketsJoinedLate: number;
   /** Dropped packets by reason: src/core/session/counters.ts DROP_REASONS plus the data plane's own (a fixed set). */
   drops: Record<string, number>;
 }

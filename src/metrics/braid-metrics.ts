@@ -121,6 +121,7 @@ export const TUNNEL_METRICS: MetricDef[] = [
   scalar('braid_tun_super_reads_total', 'TUN reads that were TCP super-packets (TSO), sent on in datagram-filling pieces.', 'counter', (s) => s.io.tunSuperReads),
   scalar('braid_tunnel_super_pieces_sent_total', 'Datagram-filling pieces the TCP super-packets read from the TUN were sent in.', 'counter', (s) => s.tunnel.superPiecesSent),
   scalar('braid_tunnel_super_packets_joined_total', 'TCP super-packets the peer sent in pieces that arrived whole and went to the TUN as one write.', 'counter', (s) => s.tunnel.superPacketsJoined),
+  scalar('braid_tunnel_super_packets_joined_late_total', 'Super-packets joined although a piece came after the pieces behind it (delivered late instead of lost).', 'counter', (s) => s.tunnel.superPacketsJoinedLate),
   scalar('braid_tunnel_super_pieces_dropped_total', 'Pieces of TCP super-packets thrown away because their packet lost a piece (the inner TCP retransmits it).', 'counter', (s) => s.tunnel.superPiecesDropped),
   scalar('braid_tunnel_loss_resent_packets_total', 'Packets the peer proved lost on their path and this end sent again (tunnel-level loss recovery).', 'counter', (s) => s.tunnel.lossResentPackets),
   scalar('braid_tunnel_loss_recovered_packets_total', 'Packets proven lost on a path whose resend arrived before the hole was given up.', 'counter', (s) => s.tunnel.lossRecoveredPackets),

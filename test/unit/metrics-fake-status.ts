@@ -61,6 +61,7 @@ export function fakeStatus(tick = 1, userCount = 3): EndpointStatus {
       superPiecesSent: 30 * tick,
       superPacketsJoined: 2 * tick,
       superPiecesDropped: tick,
+      superPacketsJoinedLate: tick,
       reinjectedBytes: 7000 * tick,
       drops: { decrypt_failed: tick, replayed: 2 * tick, truncated: 0 },
     },

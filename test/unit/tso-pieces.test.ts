@@ -149,35 +149,75 @@ describe('TCP super-packets (TSO reads) cut and carried in pieces', () => {
       const out = r.push(c)!;
       expect(Buffer.from(out).equals(Buffer.from(whole))).to.equal(true);
       expect(r.gsoSize).to.equal(0x532);
-      expect(r.counters).to.deep.equal({ packets: 1, pieces: 3, droppedPieces: 0 });
+      expect(r.counters).to.deep.equal({ packets: 1, pieces: 3, lateJoined: 0, droppedPieces: 0 });
       expect(r.heldBytes).to.equal(0);
     });
 
-    it('throws a packet away when a piece never came (the chain of seqs breaks), and the next packet still joins', () => {
+    const same = (a: Uint8Array | undefined): boolean => a !== undefined && Buffer.from(a).equals(Buffer.from(whole));
+    const shifted = (by: number): DataFrame[] => parts().map((f) => ({ ...f, seq: f.seq + by, flowPrevSeq: f.flowPrevSeq! + by }));
+
+    it('joins a packet whose middle piece comes after the pieces behind it (the reorder buffer gave its hole up)', () => {
+      const r = new FragmentReassembler();
+      const [a, b, c] = parts();
+      expect(r.push(a)).to.equal(undefined);
+      expect(r.push(c)).to.equal(undefined);
+      expect(same(r.push(b))).to.equal(true);
+      expect(r.counters).to.deep.include({ packets: 1, lateJoined: 1, droppedPieces: 0 });
+      expect(r.heldBytes).to.equal(0);
+    });
+
+    it('joins a packet whose first piece comes last, while the flow goes on with the next packet', () => {
+      const r = new FragmentReassembler();
+      const [a, b, c] = parts();
+      const next = shifted(10);
+      expect(r.push(b)).to.equal(undefined);
+      expect(r.push(c)).to.equal(undefined);
+      expect(r.push(next[0])).to.equal(undefined);
+      expect(same(r.push(a))).to.equal(true);
+      expect(r.push(next[1])).to.equal(undefined);
+      expect(same(r.push(next[2]))).to.equal(true);
+      expect(r.counters).to.deep.include({ packets: 2, droppedPieces: 0 });
+      expect(r.heldBytes).to.equal(0);
+    });
+
+    it('throws a packet away when its piece never comes, once the flow is 8192 tunnel packets further on', () => {
       const r = new FragmentReassembler();
       const [a, , c] = parts();
       r.push(a);
-      expect(r.push(c)).to.equal(undefined);
-      expect(r.counters.droppedPieces).to.equal(2);
-      const next = parts().map((f) => ({ ...f, seq: f.seq + 10, flowPrevSeq: f.flowPrevSeq! + 10 }));
+      r.push(c);
+      for (const f of shifted(10)) r.push(f); // the flow goes on
+      expect(r.counters.droppedPieces).to.equal(0);
+      expect(r.heldBytes).to.equal(2052);
+      const later = shifted(9000);
       let out: Uint8Array | undefined;
-      for (const f of next) out = r.push(f);
-      expect(out && Buffer.from(out).equals(Buffer.from(whole))).to.equal(true);
+      for (const f of later) out = r.push(f);
+      expect(same(out)).to.equal(true);
+      expect(r.counters.droppedPieces).to.equal(2);
+      expect(r.counters.packets).to.equal(2);
       expect(r.heldBytes).to.equal(0);
     });
 
-    it('drops a joined packet that is not a TCP packet of the length its header says, and bounds its memory', () => {
-      const r = new FragmentReassembler(1500);
+    it('drops a joined packet that is not a TCP packet of the length its header says', () => {
+      const r = new FragmentReassembler();
       const [a, b, c] = parts();
       c.payload = c.payload.subarray(1); // one byte short
       r.push(a);
       r.push(b);
       expect(r.push(c)).to.equal(undefined);
       expect(r.counters.droppedPieces).to.equal(3);
-      const [a2, b2] = parts();
-      r.push(a2);
-      r.push(b2); // 2000 bytes held > 1500: the partial packet goes
       expect(r.heldBytes).to.equal(0);
+    });
+
+    it('bounds its memory: past maxBytes the oldest incomplete packets go', () => {
+      const r = new FragmentReassembler(2500);
+      const [a, , c] = parts();
+      r.push(a);
+      r.push(c); // waits for its middle piece: 2052 bytes held
+      const [a2, b2] = shifted(10);
+      r.push(a2);
+      r.push(b2); // 4052 > 2500: the waiting packet goes first, then this one (2000 ≤ 2500 stays)
+      expect(r.heldBytes).to.equal(2000);
+      expect(r.counters.droppedPieces).to.equal(2);
     });
   });
 

@@ -99,7 +99,7 @@ function statusText(s: EndpointStatus): string {
     `reorder ${t.reorderBufferPackets} pkts waiting  ${t.reorderTimeouts} timeouts  ${t.reorderOverflows} overflows  ` +
       `reinjected ${t.reinjectedPackets} pkts  duplicates ${t.duplicatePacketsReceived}  ` +
       `losses resent ${t.lossResentPackets} / recovered ${t.lossRecoveredPackets}`,
-    `tso     super-packets sent ${t.superPacketsSent} in ${t.superPiecesSent} pieces  joined ${t.superPacketsJoined}  pieces dropped ${t.superPiecesDropped}`,
+    `tso     super-packets sent ${t.superPacketsSent} in ${t.superPiecesSent} pieces  joined ${t.superPacketsJoined} (${t.superPacketsJoinedLate} late)  pieces dropped ${t.superPiecesDropped}`,
     offloadLine(s.io),
   );
   const drops = Object.entries(t.drops).filter(([, n]) => n > 0);
