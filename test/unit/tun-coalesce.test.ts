@@ -126,6 +126,32 @@ describe('TunCoalescer', () => {
     });
   }
 
+  for (const v6 of [false, true]) {
+    const ipLen = v6 ? 40 : 20;
+    it(`IPv${v6 ? 6 : 4}: writes a super-packet joined at the far end as it is, cut at its segment size, between runs it does not join`, () => {
+      const [whole] = run([5000], { v6 });
+      whole.writeUInt16BE(0xbeef, ipLen + 16); // the sender's partial or stale checksum: rewritten
+      const small = segment({ v6, seq: 9000, len: 300 }); // one segment's worth: no GSO, checksum still left to the kernel
+      const after = run([1000, 1000], { v6, srcPort: 40001 });
+      const c = new TunCoalescer();
+      const n = c.build([whole, small, ...after], 4, [1300, 1300, 0, 0]);
+      const out = c.out.slice(0, n).map((o) => Buffer.from(o));
+      expect(n).to.equal(3);
+      const hlen = ipLen + 32;
+      expect([out[0][0], out[0][1], out[0].readUInt16LE(2), out[0].readUInt16LE(4), out[0].readUInt16LE(6), out[0].readUInt16LE(8)])
+        .to.deep.equal([1, v6 ? 4 : 1, hlen, 1300, ipLen, 16]);
+      const p = out[0].subarray(VNET_HDR_LEN);
+      expect(p.subarray(hlen)).to.deep.equal(whole.subarray(hlen));
+      if (!v6) expect(fold(sum16(p, 0, 20))).to.equal(0xffff);
+      expect(~fold(sum16(p, ipLen, p.length)) & 0xffff).to.equal(tcpChecksum(Buffer.from(p), ipLen));
+      expect([out[1][0], out[1][1]]).to.deep.equal([1, 0]); // NEEDS_CSUM, no GSO
+      const q = out[1].subarray(VNET_HDR_LEN);
+      expect(~fold(sum16(q, ipLen, q.length)) & 0xffff).to.equal(tcpChecksum(Buffer.from(q), ipLen));
+      expect(out[2][1]).to.equal(v6 ? 4 : 1); // the run after it still joins
+      expect(c.stats).to.deep.equal({ superPackets: 2, superSegments: 6 });
+    });
+  }
+
   it('breaks runs where a segment cannot follow, and writes the rest as they are', () => {
     const a = run([1000, 1000]);
     const gap = segment({ seq: 3500, len: 1000 }); // 2500 expected
