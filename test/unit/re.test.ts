@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { SeededRandom } from '../../src/core/random';
 import { DECODE_MALFORMED, DECODE_MISS, ReDecoder, ReEncoder, simulateTransfer } from '../../src/core/re';
+import { CutMap } from '../../src/core/re/cut-map';
 import { HeldMap } from '../../src/core/re/held-map';
 
 const MiB = 1 << 20;
@@ -361,6 +362,50 @@ describe('RE held map', () => {
         },
       ),
       { numRuns: 200, seed: 7 },
+    );
+  });
+});
+
+describe('RE boundary map', () => {
+  it('agrees with a bit-per-slot model: word-wise clears, copies of a match\'s cuts and the last cut in a range', () => {
+    const cap = 1 << 12;
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: cap - 1 }), { maxLength: 300 }),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: cap - 1 }), fc.integer({ min: 0, max: cap - 1 }), fc.integer({ min: 0, max: 700 })),
+          { maxLength: 30 },
+        ),
+        (sets, ops) => {
+          const m = new CutMap(cap);
+          const model = new Uint8Array(cap);
+          for (const ri of sets) {
+            m.set(ri);
+            model[ri] = 1;
+          }
+          for (const [kind, a, b, len] of ops) {
+            if (kind === 0) {
+              // a packet's slots about to be overwritten (never past the ring's end)
+              const n = Math.min(len, cap - a);
+              m.clear(a, n);
+              model.fill(0, a, a + n);
+            } else if (kind === 1) {
+              // a match's cuts: the source may run past the ring's end (no slots there), the packet never
+              const n = Math.min(len, cap - b);
+              if (a < b + n && b < a + n) continue; // a source never overlaps the packet's slots
+              m.copy(a, b, n);
+              for (let k = 0; k < n && a + k < cap; k++) if (model[a + k]) model[b + k] = 1;
+            } else {
+              let last = 0;
+              for (let k = 0; k < len && a + k < cap; k++) if (model[a + k]) last = k + 1;
+              expect(m.lastIn(a, len)).to.equal(last);
+            }
+          }
+          const bits = Array.from({ length: cap }, (_, ri) => m.lastIn(ri, 1));
+          expect(bits).to.deep.equal(Array.from(model));
+        },
+      ),
+      { numRuns: 300, seed: 11 },
     );
   });
 });
