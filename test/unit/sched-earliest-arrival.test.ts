@@ -52,6 +52,19 @@ describe('scheduler earliest-arrival', () => {
     expect(out.count).to.equal(0);
   });
 
+  it('sends a resend (urgent) where it arrives first, even when its bulk flow would spread to the free slow path', () => {
+    const ea = createScheduler('earliest-arrival');
+    const w = wifi();
+    w.nextSend = 102; // busy for 2 ms; lte is free but 20 ms slower
+    const r = { now: 100, size: 1400, backlogBytes: 500_000, flow: 3, urgent: false };
+    ea.pick(r, [w, lte()], out);
+    expect(out.pathIds.slice(0, out.count)).to.deep.equal([2]); // new bulk data: the free slow path
+    r.urgent = true;
+    ea.pick(r, [w, lte()], out);
+    expect(out.count).to.equal(0); // the resend waits 2 ms for wifi rather than arrive 18 ms later
+    expect(out.waitUntil).to.equal(102);
+  });
+
   it('counts queueing delay in the network and prefers the path without it', () => {
     const w = wifi();
     w.queueDelayMs = 30;

@@ -16,6 +16,8 @@ import { bestTier, eligible, expectedArrival, type Pick, type PathView, type Pic
  * one-way delay (plus 10 ms) is a bulk flow kept short by queue management
  * ahead of the scheduler (CoDel, TCP small queues): its demand is larger than
  * its queue shows, so it is treated as unbounded and spread over every path.
+ * An urgent packet (a resend the receiver is waiting for) never is: it takes
+ * the earliest arrival, waiting for a busy fast path if need be.
  */
 const BULK_EXTRA_MS = 10;
 export class EarliestArrival implements Scheduler {
@@ -55,7 +57,8 @@ export class EarliestArrival implements Scheduler {
       out.add(paths[best].id);
       return;
     }
-    const done = this.isBulk(req, paths, n) ? Infinity : this.backlogDone(paths, n, Math.max(req.backlogBytes, size));
+    // a resend waits for the fast path unless another arrives as early: its hole holds the flow
+    const done = req.urgent === true ? bestArrival : this.isBulk(req, paths, n) ? Infinity : this.backlogDone(paths, n, Math.max(req.backlogBytes, size));
     let alt = -1;
     let altArrival = Infinity;
     for (let k = 0; k < n; k++) {

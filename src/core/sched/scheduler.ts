@@ -64,6 +64,13 @@ export interface PickRequest {
   backlogBytes: number;
   /** Flow id of the packet (hash of the inner 5-tuple); 0 when unknown. */
   flow: number;
+  /**
+   * A resend of a packet that is late already (proven lost, or caught on a
+   * dead or stuck path): the receiver holds its flow until it comes, so it
+   * goes where it arrives first, never on a slower path merely because that
+   * one is free and the flow is bulk. Default false.
+   */
+  urgent?: boolean;
 }
 
 export interface Scheduler {
