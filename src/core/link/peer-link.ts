@@ -96,7 +96,7 @@ export class PeerLink {
   };
   private readonly budget = new ReinjectBudget();
   private readonly pick = new Pick();
-  private readonly req: PickRequest = { now: 0, size: 0, backlogBytes: 0, flow: 0 };
+  private readonly req: PickRequest = { now: 0, size: 0, backlogBytes: 0, flow: 0, urgent: false };
   private nextSeq = 1;
   /** Paths still to receive the packet at the head (redundant scheduler picks several). */
   private pendingPaths: number[] = [];
@@ -556,6 +556,8 @@ export class PeerLink {
       req.size = q.payload.length;
       req.backlogBytes = this.queue.backlogOf(q.flow);
       req.flow = q.flow;
+      // a resend races its hole's recovery wait: it goes where it arrives first, whatever its flow's backlog
+      req.urgent = (q.flags & DataFlags.REINJECTED) !== 0;
       this.scheduler.pick(req, this.paths.paths, this.pick);
       if (this.pick.count === 0) {
         this.waitUntil = this.pick.waitUntil;
