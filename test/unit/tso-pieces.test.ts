@@ -6,7 +6,7 @@ import { SendQueue, type QueuedPacket } from '../../src/core/link/send-queue';
 import { SeededRandom } from '../../src/core/random';
 import { DataFlags, type DataFrame } from '../../src/core/wire/frames';
 import type { PathProfile } from '../sim/network';
-import { TunnelPair } from '../sim/tunnel-pair';
+import { TunnelPair, type TunnelPairOptions } from '../sim/tunnel-pair';
 
 const FIN = 0x01;
 const PSH = 0x08;
@@ -76,6 +76,20 @@ function randomBytes(seed: number, n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = r.int(256);
   return b;
+}
+
+/** Two 50 Mbit/s paths (10 and 25 ms, 2 ms jitter) losing `loss` each way; `got` records what the gateway delivers and its segment size. */
+function tappedPair(loss: number, link: TunnelPairOptions['link'] = {}) {
+  const path = (delayMs: number): PathProfile => ({ ab: { rateMbit: 50, delayMs, jitterMs: 2, loss, queueBytes: 400_000 } });
+  const pair = new TunnelPair({ paths: [path(10), path(25)], link });
+  const got: Array<{ packet: Uint8Array; gso: number }> = [];
+  const poll = pair.gw.pollDeliver.bind(pair.gw);
+  pair.gw.pollDeliver = () => {
+    const p = poll();
+    if (p) got.push({ packet: p.slice(), gso: pair.gw.deliveredGsoSize });
+    return p;
+  };
+  return { pair, got };
 }
 
 describe('TCP super-packets (TSO reads) cut and carried in pieces', () => {
@@ -253,17 +267,8 @@ describe('TCP super-packets (TSO reads) cut and carried in pieces', () => {
   });
 
   describe('through the tunnel (simulated paths, real endpoints)', () => {
-    const path = (loss: number, delayMs: number): PathProfile => ({ ab: { rateMbit: 50, delayMs, jitterMs: 2, loss, queueBytes: 400_000 } });
-
     function send(loss: number) {
-      const pair = new TunnelPair({ paths: [path(loss, 10), path(loss, 25)] });
-      const got: Array<{ packet: Uint8Array; gso: number }> = [];
-      const poll = pair.gw.pollDeliver.bind(pair.gw);
-      pair.gw.pollDeliver = () => {
-        const p = poll();
-        if (p) got.push({ packet: p.slice(), gso: pair.gw.deliveredGsoSize });
-        return p;
-      };
+      const { pair, got } = tappedPair(loss);
       pair.start();
       pair.run(300);
       const sent: Uint8Array[] = [];
@@ -315,18 +320,9 @@ describe('TCP super-packets (TSO reads) cut and carried in pieces', () => {
     });
   });
   describe('with redundancy elimination (a super-packet is encoded whole, then cut)', () => {
-    const path = (loss: number, delayMs: number): PathProfile => ({ ab: { rateMbit: 50, delayMs, jitterMs: 2, loss, queueBytes: 400_000 } });
-
     /** 640 KB in 40 super-packets of 16 KB, then the same bytes again: what the gateway's TUN got, and the wire bytes of each half. */
     function twice(loss: number) {
-      const pair = new TunnelPair({ paths: [path(loss, 10), path(loss, 25)], link: { re: { cacheBytes: 8 << 20 } } });
-      const got: Array<{ packet: Uint8Array; gso: number }> = [];
-      const poll = pair.gw.pollDeliver.bind(pair.gw);
-      pair.gw.pollDeliver = () => {
-        const p = poll();
-        if (p) got.push({ packet: p.slice(), gso: pair.gw.deliveredGsoSize });
-        return p;
-      };
+      const { pair, got } = tappedPair(loss, { re: { cacheBytes: 8 << 20 } });
       pair.start();
       pair.run(300);
       const data = randomBytes(7, 40 * 16_000);
