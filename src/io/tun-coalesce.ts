@@ -172,21 +172,7 @@ function superLength(packets: Uint8Array[], i: number, j: number, hlen: number):
  * else 0.
  */
 function tcpHeadersLength(p: Uint8Array): number {
-  const version = p[0] >> 4;
-  let ipLen: number;
-  if (version === 4) {
-    if (p[0] !== 0x45 || p[9] !== PROTO_TCP || (p[6] & 0x3f) !== 0 || p[7] !== 0) return 0;
-    if (((p[2] << 8) | p[3]) !== p.length) return 0;
-    ipLen = 20;
-  } else if (version === 6) {
-    if (p[6] !== PROTO_TCP || ((p[4] << 8) | p[5]) !== p.length - 40) return 0;
-    ipLen = 40;
-  } else {
-    return 0;
-  }
-  if (p.length < ipLen + 20) return 0;
-  const hlen = ipLen + ((p[ipLen + 12] >> 4) << 2);
-  return hlen >= ipLen + 20 && hlen <= p.length ? hlen : 0;
+  return p[0] === 0x45 || p[0] >> 4 === 6 ? tcpHeaderEnd(p) : 0;
 }
 
 /** True if p may follow `first` in a run (same headers but for length, id, checksums, seq and PSH). */

@@ -16,18 +16,24 @@ const FIN = 0x01;
 const PSH = 0x08;
 const CWR = 0x80;
 
-/** Where the headers of a TCP packet end, or 0 if it is not a TCP packet this can cut (IPv6 extension headers, IPv4 fragments, lengths that disagree). */
-export function tcpHeaderEnd(p: Uint8Array): number {
+/**
+ * Where the IP and TCP headers of a packet end, or 0 if it is not a TCP
+ * packet (IPv6 extension headers and IPv4 fragments count as not). With
+ * `lengthsMatch` (the default) the IP header's length must also be the
+ * packet's; RE passes false for its encoded packets, whose length fields
+ * still describe the original.
+ */
+export function tcpHeaderEnd(p: Uint8Array, lengthsMatch = true): number {
   let ipLen: number;
   if (p.length < 20) return 0;
   const version = p[0] >> 4;
   if (version === 4) {
     ipLen = (p[0] & 0x0f) << 2;
     if (ipLen < 20 || p[9] !== PROTO_TCP || (p[6] & 0x3f) !== 0 || p[7] !== 0) return 0;
-    if (((p[2] << 8) | p[3]) !== p.length) return 0;
+    if (lengthsMatch && ((p[2] << 8) | p[3]) !== p.length) return 0;
   } else if (version === 6) {
     ipLen = 40;
-    if (p.length < 40 || p[6] !== PROTO_TCP || ((p[4] << 8) | p[5]) !== p.length - 40) return 0;
+    if (p.length < 40 || p[6] !== PROTO_TCP || (lengthsMatch && ((p[4] << 8) | p[5]) !== p.length - 40)) return 0;
   } else {
     return 0;
   }

@@ -164,7 +164,6 @@ export class FragmentReassembler {
   private park(c: Chain): void {
     if (this.waiting.has(c)) return;
     if (this.current.get(c.flow) === c) this.current.delete(c.flow);
-    if (c.last && c.first) return; // complete chains never park
     if (!c.last) this.tails.set(c.lastSeq, c);
     if (!c.first) this.heads.set(c.headPrev, c);
     c.late = true;

@@ -130,6 +130,8 @@ export class PeerLink {
   private readonly piecesOut: QueuedPacket[] = [];
   /** Segment sizes of RE-encoded super-packets parked for missing bytes (see decodeSuper). */
   private readonly parkedGso = new WeakMap<DataFrame, number>();
+  /** Entries set in parkedGso and not yet delivered (one given up stays counted: lookups then go on, harmlessly). */
+  private parkedSupers = 0;
   /** Liveness transitions per path id since start (failovers = down), for status and metrics. */
   readonly transitions = new Map<number, Record<PathEvent['kind'], number>>();
   /** Datagrams and bytes received per path id (any frame), for status and metrics. */
@@ -413,7 +415,16 @@ export class PeerLink {
       while (f && (f.flags & DataFlags.RE_ENCODED) !== 0 && !this.re!.decodeLate(f)) f = this.re!.pollRecovered() ?? this.reorder.pollDeliver();
       if (!f) return undefined;
       let pkt: Uint8Array | undefined = f.payload;
-      this.deliveredGsoSize = this.parkedGso.get(f) ?? 0; // a super-packet RE could decode only later
+      this.deliveredGsoSize = 0;
+      if (this.parkedSupers > 0) {
+        // a super-packet RE could decode only later (rare: looked up only while one is parked)
+        const g = this.parkedGso.get(f);
+        if (g !== undefined) {
+          this.parkedGso.delete(f);
+          this.parkedSupers--;
+          this.deliveredGsoSize = g;
+        }
+      }
       if ((f.flags & DataFlags.FRAGMENT) !== 0) {
         const r = this.reassembler;
         const whole = r.push(f);
@@ -440,6 +451,7 @@ export class PeerLink {
       if (tcpHeaderEnd(frame.payload) > 0) return frame.payload;
     } else if (this.re?.lastMissed) {
       this.parkedGso.set(frame, gsoSize);
+      this.parkedSupers++;
       return undefined;
     }
     this.counters.dropReUndecodable++;

@@ -23,7 +23,7 @@
  */
 import { DECODE_MALFORMED, ReDecoder, ReEncoder, maxEncodedLength, type LiteralCodec, type ReGating } from '../re';
 import { writeMiss } from '../re/decoder';
-import { IpProto } from '../flow/classify';
+import { tcpHeaderEnd } from '../flow/tcp-segment';
 import { DataFlags, type DataFrame } from '../wire/frames';
 
 export interface ReLinkOptions {
@@ -54,21 +54,7 @@ const KIND_RESEND_BYTE = 0x12;
  * the encoded packet too (whose length fields still describe the original).
  */
 export function tcpPayloadOffset(pkt: Uint8Array): number {
-  let th: number;
-  if (pkt.length < 40) return -1;
-  const version = pkt[0] >> 4;
-  if (version === 4) {
-    if (pkt[9] !== IpProto.TCP) return -1;
-    if ((pkt[6] & 0x20) !== 0 || ((pkt[6] & 0x1f) | pkt[7]) !== 0) return -1; // fragment
-    th = (pkt[0] & 0x0f) * 4;
-    if (th < 20) return -1;
-  } else if (version === 6) {
-    if (pkt[6] !== IpProto.TCP) return -1;
-    th = 40;
-  } else return -1;
-  if (th + 20 > pkt.length) return -1;
-  const off = th + (pkt[th + 12] >> 4) * 4;
-  return off >= th + 20 && off <= pkt.length ? off : -1;
+  return tcpHeaderEnd(pkt, false) || -1;
 }
 
 interface Parked {
